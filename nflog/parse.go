@@ -1,0 +1,253 @@
+package nflog
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"time"
+)
+
+// Netlink and nfnetlink framing.
+const (
+	nlmsgHeaderLen = 16
+	nfgenHeaderLen = 4
+
+	nlmsgNoop    = 1
+	nlmsgError   = 2
+	nlmsgDone    = 3
+	nlmsgOverrun = 4
+
+	subsysULOG    = 4
+	msgTypePacket = subsysULOG<<8 | 0
+	msgTypeConfig = subsysULOG<<8 | 1
+)
+
+// NFULA_* packet attribute types.
+const (
+	attrPacketHdr  = 1
+	attrMark       = 2
+	attrTimestamp  = 3
+	attrInDev      = 4
+	attrOutDev     = 5
+	attrPhysInDev  = 6
+	attrPhysOutDev = 7
+	attrHWAddr     = 8
+	attrPayload    = 9
+	attrPrefix     = 10
+	attrUID        = 11
+	attrSeq        = 12
+	attrSeqGlobal  = 13
+	attrGID        = 14
+	attrHWType     = 15
+	attrHWHeader   = 16
+	attrHWLen      = 17
+	attrCT         = 18
+	attrCTInfo     = 19
+	attrVLAN       = 20
+	attrL2Header   = 21
+
+	attrVLANProto = 1
+	attrVLANTCI   = 2
+)
+
+// ParseError reports a malformed message in a datagram.
+type ParseError struct {
+	Offset int    // byte offset of the message in the datagram
+	Reason string // what is wrong
+}
+
+func (e *ParseError) Error() string {
+	return fmt.Sprintf("nflog: malformed message at offset %d: %s", e.Offset, e.Reason)
+}
+
+// ack is a netlink acknowledgment or error found in a datagram.
+type ack struct {
+	seq   uint32
+	errno int32 // 0 for success, else a positive errno
+}
+
+// datagram is the result of parsing one datagram, reused across reads.
+type datagram struct {
+	events    []Event
+	acks      [4]ack // netlink sends each ack in its own datagram; 4 is room to spare
+	nacks     int
+	malformed int   // packet messages that failed to parse
+	err       error // first malformation, for the caller who wants details
+}
+
+// ParseDatagram parses the packet messages in one datagram read from an NFLOG
+// socket and appends them to dst. recvTime becomes the time of events that
+// carry no kernel timestamp. Other message types (acknowledgments, NLMSG_DONE)
+// are skipped. A malformed packet message is skipped and reported in the
+// returned error (a *ParseError) while the rest of the datagram is still
+// parsed, unless the framing itself is broken. The events point into b.
+func ParseDatagram(b []byte, recvTime time.Time, dst []Event) ([]Event, error) {
+	d := datagram{events: dst}
+	d.parse(b, recvTime)
+	return d.events, d.err
+}
+
+// parse fills d from b, reusing d's storage.
+func (d *datagram) parse(b []byte, recvTime time.Time) {
+	d.events = d.events[:0]
+	d.nacks = 0
+	d.malformed = 0
+	d.err = nil
+	off := 0
+	for len(b)-off >= nlmsgHeaderLen {
+		msg := b[off:]
+		l := int(binary.NativeEndian.Uint32(msg))
+		if l < nlmsgHeaderLen || l > len(msg) {
+			d.fail(off, "netlink message length out of bounds")
+			return
+		}
+		typ := binary.NativeEndian.Uint16(msg[4:])
+		seq := binary.NativeEndian.Uint32(msg[8:])
+		body := msg[nlmsgHeaderLen:l]
+		switch typ {
+		case msgTypePacket:
+			d.events = append(d.events, Event{})
+			ev := &d.events[len(d.events)-1]
+			if reason := parsePacket(body, recvTime, ev); reason != "" {
+				d.events = d.events[:len(d.events)-1]
+				d.fail(off, reason)
+			}
+		case nlmsgError:
+			if len(body) < 4 {
+				d.fail(off, "netlink error message truncated")
+				break
+			}
+			if d.nacks < len(d.acks) {
+				d.acks[d.nacks] = ack{seq: seq, errno: -int32(binary.NativeEndian.Uint32(body))}
+				d.nacks++
+			}
+		}
+		off += min(align4(l), len(msg))
+	}
+	if off != len(b) {
+		d.fail(off, "trailing bytes after the last message")
+	}
+}
+
+func (d *datagram) fail(off int, reason string) {
+	d.malformed++
+	if d.err == nil {
+		d.err = &ParseError{Offset: off, Reason: reason}
+	}
+}
+
+// parsePacket fills ev from an NFULNL_MSG_PACKET body and returns "" or what
+// is wrong with it.
+func parsePacket(body []byte, recvTime time.Time, ev *Event) string {
+	if len(body) < nfgenHeaderLen {
+		return "packet message shorter than its nfgenmsg header"
+	}
+	ev.Family = Family(body[0])
+	ev.Group = binary.BigEndian.Uint16(body[2:])
+	ev.Raw = body
+	ev.Time = recvTime
+	ev.TimeSource = TimeReceived
+
+	d := newAttrDecoder(body[nfgenHeaderLen:])
+	for d.next() {
+		switch d.typ {
+		case attrPacketHdr:
+			if len(d.data) != 4 {
+				return "packet header attribute has the wrong size"
+			}
+			ev.HWProtocol = binary.BigEndian.Uint16(d.data)
+			ev.Hook = d.data[2]
+		case attrMark:
+			ev.Mark = d.be32()
+		case attrTimestamp:
+			if len(d.data) != 16 {
+				return "timestamp attribute has the wrong size"
+			}
+			sec := binary.BigEndian.Uint64(d.data)
+			usec := binary.BigEndian.Uint64(d.data[8:])
+			if sec > 1<<62 || usec >= 1e6 {
+				return "timestamp attribute out of range"
+			}
+			ev.Time = time.Unix(int64(sec), int64(usec)*1000)
+			ev.TimeSource = TimeKernel
+		case attrInDev:
+			ev.InDev = d.be32()
+		case attrOutDev:
+			ev.OutDev = d.be32()
+		case attrPhysInDev:
+			ev.PhysInDev = d.be32()
+		case attrPhysOutDev:
+			ev.PhysOutDev = d.be32()
+		case attrHWAddr:
+			if len(d.data) < 4 {
+				return "hardware address attribute truncated"
+			}
+			n := int(binary.BigEndian.Uint16(d.data))
+			if n > len(d.data)-4 {
+				return "hardware address longer than its attribute"
+			}
+			ev.HWAddr = d.data[4 : 4+n]
+		case attrPayload:
+			ev.Payload = d.data
+		case attrPrefix:
+			p := d.data
+			if i := bytes.IndexByte(p, 0); i >= 0 {
+				p = p[:i]
+			}
+			ev.Prefix = p
+		case attrUID:
+			ev.UID = d.be32()
+		case attrSeq:
+			ev.Seq = d.be32()
+		case attrSeqGlobal:
+			ev.SeqGlobal = d.be32()
+		case attrGID:
+			ev.GID = d.be32()
+		case attrHWType:
+			ev.HWType = d.be16()
+		case attrHWHeader:
+			ev.HWHeader = d.data
+		case attrHWLen:
+			ev.HWLen = d.be16()
+		case attrCT:
+			ev.CT = d.data
+		case attrCTInfo:
+			ev.CTInfo = d.be32()
+		case attrVLAN:
+			if reason := parseVLAN(d.data, ev); reason != "" {
+				return reason
+			}
+		case attrL2Header:
+			ev.L2Header = d.data
+		default:
+			continue // newer kernels may add attributes; skip them
+		}
+		if d.err != nil {
+			return fmt.Sprintf("attribute %d: %v", d.typ, d.err)
+		}
+		ev.Present |= 1 << d.typ
+	}
+	if d.err != nil {
+		return d.err.Error()
+	}
+	if !ev.Has(AttrPacketHdr) {
+		return "packet message without a packet header attribute"
+	}
+	return ""
+}
+
+func parseVLAN(b []byte, ev *Event) string {
+	d := newAttrDecoder(b)
+	for d.next() {
+		switch d.typ {
+		case attrVLANProto:
+			ev.VLANProto = d.be16()
+		case attrVLANTCI:
+			ev.VLANTCI = d.be16()
+		}
+	}
+	if d.err != nil {
+		return "VLAN attribute: " + d.err.Error()
+	}
+	return ""
+}
