@@ -430,3 +430,26 @@ func loIndex(ns interface {
 	})
 	return idx, err
 }
+
+// In steady state, Receive allocates nothing: a datagram is read into the
+// reused buffer and parsed into the reused event slice.
+func TestIntegrationReceiveZeroAllocs(t *testing.T) {
+	ns := newLoggingNS(t)
+	l := listen(t, ns, nflog.Config{CopyMode: nflog.CopyPacket, Flags: nflog.FlagSeq, RcvBuf: 16 << 20})
+	newSender(t, ns, "udp4").send(t, "127.0.0.1:9999", 400, 1000)
+	receiveN(t, l, 10, 5*time.Second) // warm up
+	var got int
+	allocs := testing.AllocsPerRun(300, func() {
+		evs, err := l.Receive()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got += len(evs)
+	})
+	if allocs != 0 {
+		t.Fatalf("Receive allocated %v times per call, want 0", allocs)
+	}
+	if got < 301 {
+		t.Fatalf("only %d events in 301 calls", got)
+	}
+}

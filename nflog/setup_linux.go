@@ -230,7 +230,7 @@ func (l *Listener) kernelError(s setupStep, errno syscall.Errno) error {
 		}
 	case unix.EOPNOTSUPP:
 		if l.cfg.Flags&FlagConntrack != 0 && strings.HasPrefix(s.op, "set flags") {
-			op.Err = fmt.Errorf("%w: the conntrack flag needs the kernel's nf_conntrack_netlink (modprobe nf_conntrack_netlink)", errno)
+			op.Err = fmt.Errorf("%w: this kernel cannot attach conntrack to NFLOG: it needs CONFIG_NETFILTER_NETLINK_GLUE_CT and nf_conntrack_netlink loaded", errno)
 		}
 	case unix.EINVAL, unix.ENOENT:
 		if _, err := os.Stat("/proc/net/netfilter/nfnetlink_log"); err != nil {
