@@ -1,0 +1,48 @@
+//go:build linux
+
+package directio
+
+import "unsafe"
+
+// buffer is one unit of hand-off between Write and the writer goroutine.
+type buffer struct {
+	mem     []byte  // len BufferSize, address aligned to blockSize
+	n       int     // bytes of data in mem
+	start   int64   // stream offset of mem[0]
+	ends    []int64 // stream offsets where records end inside this buffer
+	partial bool    // handed over by Flush or Close before it was full
+}
+
+// newBuffer allocates size bytes aligned to blockSize by over-allocating; the
+// Go heap keeps the memory, so nothing needs to be unmapped.
+func newBuffer(size int) *buffer {
+	raw := make([]byte, size+blockSize)
+	off := 0
+	if rem := int(uintptr(unsafe.Pointer(&raw[0])) % blockSize); rem != 0 {
+		off = blockSize - rem
+	}
+	return &buffer{
+		mem:  raw[off : off+size : off+size],
+		ends: make([]int64, 0, maxRecordEnds),
+	}
+}
+
+// addEnd records that a record ends at stream offset end. When the list is
+// full the last slot is overwritten: the latest end is the one that matters
+// most, and memory stays fixed.
+func (b *buffer) addEnd(end int64) {
+	if len(b.ends) == cap(b.ends) {
+		b.ends[len(b.ends)-1] = end
+		return
+	}
+	b.ends = append(b.ends, end)
+}
+
+func (b *buffer) reset() {
+	b.n = 0
+	b.start = 0
+	b.ends = b.ends[:0]
+	b.partial = false
+}
+
+func alignDown(n int) int { return n &^ (blockSize - 1) }

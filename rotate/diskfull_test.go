@@ -1,0 +1,155 @@
+package rotate
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nflogcap/nflogcap/internal/netns/nstest"
+	"golang.org/x/sys/unix"
+)
+
+// mountTmpfs mounts a tmpfs of the given size on a temporary directory and
+// unmounts it when the test ends. Root only.
+func mountTmpfs(t *testing.T, size string) string {
+	t.Helper()
+	nstest.Require(t)
+	dir := t.TempDir()
+	if err := unix.Mount("tmpfs", dir, "tmpfs", 0, "size="+size+",mode=0700"); err != nil {
+		t.Fatalf("mount tmpfs on %s: %v", dir, err)
+	}
+	t.Cleanup(func() {
+		if err := unix.Unmount(dir, unix.MNT_DETACH); err != nil {
+			t.Errorf("unmount %s: %v", dir, err)
+		}
+	})
+	return dir
+}
+
+// TestDiskFull fills a 1 MiB tmpfs without a ring: the error names the file
+// and wraps ENOSPC, the file is closed at a record boundary under its final
+// name, and nothing written before is lost.
+func TestDiskFull(t *testing.T) {
+	for _, direct := range []bool{true, false} {
+		t.Run(map[bool]string{true: "direct", false: "buffered"}[direct], func(t *testing.T) {
+			dir := mountTmpfs(t, "1m")
+			clock := newClock(t, "2026-12-03T18:00:00Z")
+			hooks := &fakeHooks{}
+			cfg := testConfig(dir, clock, hooks, &logger{})
+			cfg.Direct = direct
+			cfg.MaxBytes = 300 << 10
+			r, err := Open(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var werr error
+			for seq := uint64(0); werr == nil && seq < 100000; seq++ {
+				werr = hooks.writePacket(r, seq, clock.Now())
+				if werr == nil {
+					_, werr = r.RotateIfDue()
+				}
+				if werr == nil && seq%20 == 0 {
+					clock.Advance(time.Second)
+					werr = r.Tick()
+				}
+			}
+			if !errors.Is(werr, syscall.ENOSPC) {
+				t.Fatalf("filling 1 MiB: %v, want ENOSPC", werr)
+			}
+			var we *WriteError
+			if !errors.As(werr, &we) {
+				t.Fatalf("error %v is not a *WriteError", werr)
+			}
+			if !strings.Contains(werr.Error(), we.Path) || !strings.HasPrefix(filepath.Base(we.Path), "fw_0000") || strings.HasSuffix(we.Path, ".part") {
+				t.Errorf("error %q does not name the final file", werr)
+			}
+			if err := r.Close(); !errors.Is(err, syscall.ENOSPC) {
+				t.Errorf("Close: %v, want the ENOSPC error again", err)
+			}
+			names := captureFiles(t, dir)
+			var packets uint64
+			for i, name := range names {
+				if strings.HasSuffix(name, ".part") {
+					t.Fatalf("%s left as .part", name)
+				}
+				data := mustRead(t, filepath.Join(dir, name))
+				if i < len(names)-1 {
+					packets += uint64(len(checkWhole(t, name, data)))
+					continue
+				}
+				// The failed file: a valid prefix of what was written,
+				// header and packets, to its last byte.
+				recs, valid := parseRecords(data)
+				if valid != len(data) || int64(valid) != we.Length || recs[0].kind != 'H' {
+					t.Fatalf("%s: %d bytes, valid prefix %d, reported %d", name, len(data), valid, we.Length)
+				}
+				if want := hooks.files[i][:len(data)]; string(data) != string(want) {
+					t.Fatalf("%s is not a prefix of what was written", name)
+				}
+				packets += uint64(len(recs) - 1)
+			}
+			if packets == 0 || len(names) < 2 {
+				t.Fatalf("%d packets in %v", packets, names)
+			}
+			e := fileEntries(t, dir)[filepath.Base(we.Path)]
+			if e.Error == "" || e.Packets != nil {
+				t.Errorf("manifest entry of the cut file: %+v", e)
+			}
+			sha256sumCheck(t, dir)
+		})
+	}
+}
+
+// TestDiskFullRing: in ring mode a full disk deletes the oldest file and the
+// capture goes on; every file left is whole and the manifest verifies.
+func TestDiskFullRing(t *testing.T) {
+	dir := mountTmpfs(t, "1m")
+	clock := newClock(t, "2026-12-03T18:00:00Z")
+	hooks := &fakeHooks{}
+	log := &logger{}
+	cfg := testConfig(dir, clock, hooks, log)
+	cfg.Direct = true
+	cfg.MaxBytes = 200 << 10
+	cfg.MaxFiles = 20 // more than fit: the disk fills before the ring does
+	r, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var written int
+	for seq := uint64(0); written < 4<<20; seq++ {
+		if err := hooks.writePacket(r, seq, clock.Now()); err != nil {
+			t.Fatalf("after %d bytes: %v\n%s", written, err, log)
+		}
+		written += recordOverhead + len(packetPayload(seq))
+		if _, err := r.RotateIfDue(); err != nil {
+			t.Fatal(err)
+		}
+		if seq%50 == 0 {
+			clock.Advance(time.Second)
+			if err := r.Tick(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !log.contains("no space") {
+		t.Errorf("no deletion for room:\n%s", log)
+	}
+	names := captureFiles(t, dir)
+	for _, name := range names {
+		checkWhole(t, name, mustRead(t, filepath.Join(dir, name)))
+	}
+	if got := sha256sumCheck(t, dir); len(got) != len(names) {
+		t.Errorf("manifest verifies %d files, directory has %d", len(got), len(names))
+	}
+	if _, err := os.Stat(filepath.Join(dir, names[len(names)-1])); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("wrote %d bytes through a 1 MiB filesystem; %d files remain", written, len(names))
+}

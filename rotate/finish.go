@@ -1,0 +1,171 @@
+package rotate
+
+import (
+	"encoding/hex"
+	"os"
+	"path/filepath"
+)
+
+// runFinisher finishes files in the order they were closed.
+func (r *Rotator) runFinisher() {
+	defer close(r.finished)
+	for job := range r.finishQ {
+		var err error
+		if job.syncDir {
+			err = syncDir(r.dir)
+			r.mu.Lock()
+			r.prune()
+			r.mu.Unlock()
+		} else {
+			err = r.finish(job.f)
+		}
+		switch {
+		case job.done != nil:
+			*job.err = err
+			close(job.done)
+		case err != nil:
+			r.setBgErr(err)
+		}
+	}
+}
+
+// finish makes a closed file final: written out, cut to its last complete
+// record if writing failed, fsynced, renamed from .part, the directory
+// fsynced; then it goes to the manifest, the compressor and PostRotate.
+func (r *Rotator) finish(f *openFile) error {
+	werr := f.w.Close()
+	if werr == nil {
+		werr = f.writeErr
+	}
+	length := f.w.Length()
+	var result error
+	if werr != nil {
+		result = &WriteError{Path: f.info.Path, Length: length, Err: werr}
+		f.sum = nil // counts from the hooks include what was cut
+	}
+	if f.part != f.info.Path {
+		if err := renameNoReplace(f.part, f.info.Path); err != nil {
+			return firstErr(result, err) // stays .part, for Recover
+		}
+		if err := syncDir(r.dir); err != nil {
+			return firstErr(result, err)
+		}
+	}
+	r.files.Add(1)
+	r.bytes.Add(length)
+	fin := finished{name: f.info.Name, bytes: length, sum: f.sum}
+	if werr != nil {
+		fin.err = werr.Error()
+	}
+	if f.w.Stats().Hashed == length {
+		fin.sha256 = hex.EncodeToString(f.hash.Sum(nil))
+	} else if r.man != nil {
+		sum, n, err := hashFile(f.info.Path)
+		if err != nil {
+			return firstErr(result, err)
+		}
+		fin.sha256, fin.bytes = sum, n
+	}
+	return firstErr(result, r.handOver(fin, f.info.Seq, f.info.Path))
+}
+
+// handOver queues a final file for compression and PostRotate, or records
+// it now when there is nothing to do or the compression backlog is full.
+func (r *Rotator) handOver(fin finished, seq int, path string) error {
+	r.mu.Lock()
+	compress := r.cfg.Compress != "" && r.compressPending < r.cfg.CompressBacklog
+	if compress {
+		r.compressPending++
+	}
+	r.mu.Unlock()
+	if r.cfg.Compress != "" && !compress {
+		r.cfg.Logf("rotate: compression backlog full (%d files waiting); %s stays uncompressed", r.cfg.CompressBacklog, path)
+	}
+	post := len(r.cfg.PostRotate) > 0
+	if !compress {
+		if err := r.record(fin, seq, post); err != nil {
+			return err
+		}
+	}
+	if compress || post {
+		r.work.add(job{fin: fin, seq: seq, path: path, compress: compress})
+	}
+	return nil
+}
+
+// record writes a final file's manifest entry and updates the ring; with
+// stillBusy the ring keeps it until its post-rotate command has run.
+func (r *Rotator) record(fin finished, seq int, stillBusy bool) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var err error
+	if r.man != nil {
+		err = r.man.add(fin, r.cfg.Clock())
+	}
+	r.settle(seq, fin.name, stillBusy)
+	return err
+}
+
+// settle updates a ring entry with the file's final name and state and
+// deletes what the ring no longer keeps. r.mu is held.
+func (r *Rotator) settle(seq int, name string, busy bool) {
+	if r.cfg.Single {
+		return
+	}
+	for i := range r.ring {
+		if r.ring[i].seq == seq {
+			r.ring[i].name, r.ring[i].busy = name, busy
+		}
+	}
+	r.prune()
+}
+
+// prune deletes the oldest files while the ring holds more than MaxFiles,
+// stopping at a file that is still busy so that files go in order. r.mu is
+// held.
+func (r *Rotator) prune() {
+	for r.cfg.MaxFiles > 0 && len(r.ring) > r.cfg.MaxFiles && !r.ring[0].busy {
+		r.deleteAt(0, "ring")
+	}
+}
+
+// freeSpace is directio's OnNoSpace in ring mode: it deletes the oldest
+// finished file and reports whether it did.
+func (r *Rotator) freeSpace() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := range r.ring {
+		if !r.ring[i].busy {
+			return r.deleteAt(i, "no space")
+		}
+	}
+	r.cfg.Logf("rotate: disk full in %s and no finished file left to delete", r.dir)
+	return false
+}
+
+// deleteAt removes ring entry i from the directory and the manifest. r.mu is
+// held.
+func (r *Rotator) deleteAt(i int, reason string) bool {
+	victim := r.ring[i]
+	r.ring = append(r.ring[:i], r.ring[i+1:]...)
+	path := filepath.Join(r.dir, victim.name)
+	if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
+		r.cfg.Logf("rotate: delete oldest %s: %v", path, err)
+		return false
+	}
+	r.cfg.Logf("rotate: deleted %s (%s; keeping %d files)", path, reason, r.cfg.MaxFiles)
+	if r.man != nil {
+		if err := r.man.remove(victim.name, reason, r.cfg.Clock()); err != nil {
+			r.bgErr = firstErr(r.bgErr, err)
+			r.bgFailed.Store(true)
+		}
+	}
+	return true
+}
+
+func firstErr(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}

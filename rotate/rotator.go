@@ -1,0 +1,432 @@
+package rotate
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"hash"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nflogcap/nflogcap/internal/directio"
+)
+
+// finishBacklog bounds the files waiting to be fsynced and renamed. Each
+// holds its write buffers until then; a capture that outruns it waits.
+const finishBacklog = 8
+
+// Rotator writes a capture into rotating files. Open, Write, RotateIfDue,
+// Rotate, Tick, Stats and Close must be called from one goroutine (the
+// capture loop); finishing, compressing and post-rotate commands run on
+// goroutines of their own.
+type Rotator struct {
+	cfg            Config
+	dir, base, ext string
+	lock           *os.File
+
+	// Owned by the capture goroutine.
+	cur       *openFile
+	nextSeq   int
+	deadline  time.Time // time-based rotation is due at this time
+	lastFlush time.Time
+	err       error // sticky: the Rotator stopped
+	closed    bool
+	closeErr  error
+
+	finishQ  chan finishJob
+	finished chan struct{}
+	work     *worker
+
+	bgFailed atomic.Bool
+	files    atomic.Int64 // finished files
+	bytes    atomic.Int64 // bytes in finished files
+
+	mu              sync.Mutex // guards what follows; background goroutines share it
+	bgErr           error
+	ring            []ringFile // files of this base in the directory, oldest first
+	man             *manifest  // nil without Config.Manifest
+	compressPending int
+}
+
+// openFile is a file being written or waiting to be finished.
+type openFile struct {
+	info     FileInfo
+	part     string // path written to (NAME.part; Path itself in Single mode)
+	w        *directio.Writer
+	hash     hash.Hash
+	sum      *Summary // from Hooks.Close; nil when unknown
+	writeErr error    // the file ended early
+}
+
+// ringFile is a finished (or unfinished, busy) file counted by the ring.
+type ringFile struct {
+	seq  int
+	name string
+	busy bool // being written, finished, compressed or handed to PostRotate
+}
+
+// finishJob is work for the finisher goroutine.
+type finishJob struct {
+	f       *openFile     // a file to finish, or nil
+	syncDir bool          // a file was created: fsync the directory, prune the ring
+	done    chan struct{} // closed when finished, for callers that wait
+	err     *error        // where a waiting caller gets the result
+}
+
+// Stats describes the output so far.
+type Stats struct {
+	Files   int64          // files finished
+	Bytes   int64          // bytes in finished files (before compression)
+	Current string         // path of the file being written
+	Writer  directio.Stats // the current file's writer
+}
+
+// Open checks cfg, locks the directory, looks at what earlier runs left there,
+// creates the first file and calls Hooks.Open.
+func Open(cfg Config) (*Rotator, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	dir, base, ext := splitPath(cfg.Path)
+	if fi, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("rotate: open %s: %w", cfg.Path, err)
+	} else if !fi.IsDir() {
+		return nil, fmt.Errorf("rotate: open %s: %s is not a directory", cfg.Path, dir)
+	}
+	r := &Rotator{cfg: cfg, dir: dir, base: base, ext: ext, nextSeq: 1}
+	if !cfg.Single || cfg.Manifest {
+		lock, err := lockDir(dir, cfg.FileMode)
+		if err != nil {
+			return nil, err
+		}
+		r.lock = lock
+	}
+	if err := r.loadDir(); err != nil {
+		r.lock.Close()
+		return nil, err
+	}
+	r.finishQ = make(chan finishJob, finishBacklog)
+	r.finished = make(chan struct{})
+	r.work = newWorker(r)
+	go r.runFinisher()
+	now := cfg.Clock()
+	if err := r.openNext(now); err != nil {
+		r.shutdown()
+		return nil, err
+	}
+	r.lastFlush = now
+	return r, nil
+}
+
+// loadDir reads the ring and the sequence from files of earlier runs, and
+// the manifest.
+func (r *Rotator) loadDir() error {
+	if r.cfg.Manifest {
+		m, err := loadManifest(r.dir, r.cfg.FileMode)
+		if err != nil {
+			return err
+		}
+		r.man = m
+	}
+	if r.cfg.Single {
+		return nil
+	}
+	found, err := scanDir(r.dir, r.base, r.ext)
+	if err != nil {
+		return err
+	}
+	listed := map[string]bool{}
+	if r.man != nil {
+		for _, s := range r.man.sums {
+			listed[s.name] = true
+		}
+	}
+	for _, p := range found {
+		r.nextSeq = max(r.nextSeq, p.seq+1)
+		if p.part {
+			r.cfg.Logf("rotate: %s was left by an earlier run that did not finish; recover it to make it whole", filepath.Join(r.dir, p.name))
+			continue
+		}
+		if r.man != nil && !listed[p.name] {
+			r.cfg.Logf("rotate: %s is not in %s", filepath.Join(r.dir, p.name), ManifestSums)
+		}
+		r.ring = append(r.ring, ringFile{seq: p.seq, name: p.name})
+	}
+	return nil
+}
+
+// openNext creates the next file, writes its header and makes it current.
+func (r *Rotator) openNext(now time.Time) error {
+	h := sha256.New()
+	opts := &directio.Options{
+		BufferSize:  r.cfg.BufferSize,
+		Buffers:     r.cfg.Buffers,
+		Direct:      r.cfg.Direct,
+		SyncOnFlush: true,
+		Hash:        h,
+	}
+	if r.cfg.MaxFiles > 0 {
+		opts.OnNoSpace = r.freeSpace
+	}
+	f := &openFile{info: FileInfo{Start: now}, hash: h}
+	if err := r.create(f, opts); err != nil {
+		return err
+	}
+	if r.cfg.Hooks != nil {
+		if err := r.cfg.Hooks.Open(f.w, f.info); err != nil {
+			f.w.Close()
+			os.Remove(f.part)
+			return fmt.Errorf("rotate: start %s: %w", f.info.Path, err)
+		}
+	}
+	r.cur = f
+	if r.cfg.Interval > 0 {
+		r.deadline = nextDeadline(now, r.cfg.Interval, r.cfg.Align)
+	}
+	if !r.cfg.Single {
+		r.mu.Lock()
+		r.ring = append(r.ring, ringFile{seq: f.info.Seq, name: f.info.Name, busy: true})
+		r.mu.Unlock() // the finisher prunes, off the capture's path
+	}
+	r.finishQ <- finishJob{syncDir: true}
+	return nil
+}
+
+// create makes f's file: Path in Single mode, else the next free name.
+func (r *Rotator) create(f *openFile, opts *directio.Options) error {
+	var err error
+	if r.cfg.Single {
+		f.info.Path, f.info.Name, f.part = r.cfg.Path, filepath.Base(r.cfg.Path), r.cfg.Path
+		if r.cfg.Overwrite {
+			if fi, serr := os.Lstat(f.part); serr == nil && fi.Mode().IsRegular() {
+				if err := os.Remove(f.part); err != nil {
+					return fmt.Errorf("rotate: overwrite %s: %w", f.part, err)
+				}
+			}
+		}
+		f.w, err = directio.Create(f.part, r.cfg.FileMode, opts)
+		return err
+	}
+	for tries := 0; ; tries++ {
+		seq := r.nextSeq
+		r.nextSeq++
+		name := fileName(r.base, seq, f.info.Start, r.ext)
+		path := filepath.Join(r.dir, name)
+		if exists(path) || exists(path+gzSuffix) || exists(path+zstSuffix) {
+			continue
+		}
+		f.w, err = directio.Create(path+partSuffix, r.cfg.FileMode, opts)
+		if errors.Is(err, os.ErrExist) && tries < 1000 {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		f.info.Path, f.info.Name, f.info.Seq, f.part = path, name, seq, path+partSuffix
+		return nil
+	}
+}
+
+// nextDeadline is when a file started at start is due to end.
+func nextDeadline(start time.Time, interval time.Duration, align bool) time.Time {
+	if align {
+		// Truncate counts from the zero time, which is midnight UTC.
+		return start.Truncate(interval).Add(interval)
+	}
+	return start.Add(interval)
+}
+
+// Write writes whole records to the current file. It never rotates.
+func (r *Rotator) Write(p []byte) (int, error) {
+	if r.err != nil {
+		return 0, r.err
+	}
+	n, err := r.cur.w.Write(p)
+	if err != nil {
+		return n, r.fail(err)
+	}
+	return n, nil
+}
+
+// check returns the error that stops the Rotator: its own, a background
+// goroutine's, or the current writer's.
+func (r *Rotator) check() error {
+	if r.err != nil {
+		return r.err
+	}
+	if r.bgFailed.Load() {
+		r.mu.Lock()
+		r.err = r.bgErr
+		r.mu.Unlock()
+		return r.err
+	}
+	if err := r.cur.w.Err(); err != nil {
+		return r.fail(err)
+	}
+	return nil
+}
+
+// RotateIfDue rotates when the current file has reached MaxBytes or its time
+// is up. Call it between records, as often as convenient: it makes no
+// system call and does not allocate unless it rotates.
+func (r *Rotator) RotateIfDue() (bool, error) {
+	if err := r.check(); err != nil {
+		return false, err
+	}
+	if r.cfg.Single {
+		return false, nil
+	}
+	due := r.cfg.MaxBytes > 0 && r.cur.w.Size() >= r.cfg.MaxBytes
+	var now time.Time
+	if !due && r.cfg.Interval > 0 {
+		now = r.cfg.Clock()
+		due = !now.Before(r.deadline)
+	}
+	if !due {
+		return false, nil
+	}
+	if now.IsZero() {
+		now = r.cfg.Clock()
+	}
+	return true, r.rotate(now)
+}
+
+// Rotate starts a new file now (SIGHUP). In Single mode it does nothing.
+func (r *Rotator) Rotate() error {
+	if err := r.check(); err != nil {
+		return err
+	}
+	if r.cfg.Single {
+		return nil
+	}
+	return r.rotate(r.cfg.Clock())
+}
+
+// rotate ends the current file with its trailer, starts the next one and
+// leaves the old one to the finisher, so the capture does not wait for its
+// fsync.
+func (r *Rotator) rotate(now time.Time) error {
+	old := r.cur
+	if err := r.closeHook(old); err != nil {
+		return r.fail(err)
+	}
+	if err := r.openNext(now); err != nil {
+		r.cur = nil
+		r.finishQ <- finishJob{f: old}
+		r.err = err
+		return err
+	}
+	r.finishQ <- finishJob{f: old}
+	return nil
+}
+
+// closeHook writes f's trailer and keeps its summary.
+func (r *Rotator) closeHook(f *openFile) error {
+	if r.cfg.Hooks == nil {
+		return nil
+	}
+	sum, err := r.cfg.Hooks.Close(f.w)
+	if err != nil {
+		return err
+	}
+	f.sum = &sum
+	return nil
+}
+
+// Tick flushes buffered data when FlushInterval has passed since the last
+// flush; call it about every 100 ms. It reports errors of the background
+// goroutines.
+func (r *Rotator) Tick() error {
+	if err := r.check(); err != nil {
+		return err
+	}
+	now := r.cfg.Clock()
+	if now.Sub(r.lastFlush) < r.cfg.FlushInterval {
+		return nil
+	}
+	r.lastFlush = now
+	if err := r.cur.w.Flush(); err != nil {
+		return r.fail(err)
+	}
+	return nil
+}
+
+// fail handles a write error of the current file: the file is cut back to
+// its last complete record, closed and renamed (by the finisher, waiting for
+// it), and the Rotator stops with a *WriteError.
+func (r *Rotator) fail(cause error) error {
+	f := r.cur
+	r.cur = nil
+	f.writeErr = cause
+	var err error
+	done := make(chan struct{})
+	r.finishQ <- finishJob{f: f, done: done, err: &err}
+	<-done
+	if err == nil {
+		err = &WriteError{Path: f.info.Path, Length: f.w.Length(), Err: cause}
+	}
+	r.err = err
+	return err
+}
+
+// Stats returns counters of the output.
+func (r *Rotator) Stats() Stats {
+	s := Stats{Files: r.files.Load(), Bytes: r.bytes.Load()}
+	if r.cur != nil {
+		s.Current = r.cur.part
+		s.Writer = r.cur.w.Stats()
+	}
+	return s
+}
+
+// Close ends the current file (Hooks.Close, flush, fsync, rename), waits
+// for compression and post-rotate commands up to CloseTimeout, and releases
+// the directory. It returns the error that stopped the Rotator, if any, and
+// errors of the background work. Calling it again returns the same.
+func (r *Rotator) Close() error {
+	if r.closed {
+		return r.closeErr
+	}
+	r.closed = true
+	errs := []error{r.err}
+	if r.cur != nil {
+		f := r.cur
+		r.cur = nil
+		if err := r.closeHook(f); err != nil {
+			f.writeErr = err
+		}
+		r.finishQ <- finishJob{f: f}
+	}
+	r.shutdown()
+	r.mu.Lock()
+	if r.bgErr != nil && r.bgErr != r.err {
+		errs = append(errs, r.bgErr)
+	}
+	r.mu.Unlock()
+	r.err = ErrClosed
+	r.closeErr = errors.Join(errs...)
+	return r.closeErr
+}
+
+// shutdown stops the background goroutines and releases the lock.
+func (r *Rotator) shutdown() {
+	close(r.finishQ)
+	<-r.finished
+	r.work.stop(r.cfg.CloseTimeout)
+	if r.lock != nil {
+		r.lock.Close()
+	}
+}
+
+func (r *Rotator) setBgErr(err error) {
+	r.mu.Lock()
+	if r.bgErr == nil {
+		r.bgErr = err
+	}
+	r.mu.Unlock()
+	r.bgFailed.Store(true)
+}
