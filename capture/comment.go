@@ -1,0 +1,89 @@
+package capture
+
+import (
+	"strconv"
+
+	"github.com/nflogcap/nflogcap/internal/escape"
+	"github.com/nflogcap/nflogcap/nflog"
+)
+
+// interfaceNamer resolves interface indexes to display names, already
+// escaped; ifNames in production, a map in tests.
+type interfaceNamer interface {
+	lookup(idx uint32) (string, bool)
+}
+
+// appendComment appends the packet's metadata as the opt_comment Wireshark
+// shows and filters on (frame.comment contains "hook=input"):
+//
+//	hook=input in=eth0 out= mark=0x2a uid=0 gid=0 seq=1234
+//
+// in and out are always there (empty when absent); the rest only when the
+// kernel sent them. Indexes whose interface is gone are written as #N.
+func appendComment(b []byte, ev *nflog.Event, names interfaceNamer, withPrefix bool) []byte {
+	b = append(b, "hook="...)
+	b = append(b, ev.HookName()...)
+	b = appendIf(b, " in=", ev.InDev, names)
+	b = appendIf(b, " out=", ev.OutDev, names)
+	if ev.Has(nflog.AttrPhysInDev) {
+		b = appendIf(b, " physin=", ev.PhysInDev, names)
+	}
+	if ev.Has(nflog.AttrPhysOutDev) {
+		b = appendIf(b, " physout=", ev.PhysOutDev, names)
+	}
+	if ev.Has(nflog.AttrMark) {
+		b = append(b, " mark=0x"...)
+		b = strconv.AppendUint(b, uint64(ev.Mark), 16)
+	}
+	if ev.Has(nflog.AttrUID) {
+		b = append(b, " uid="...)
+		b = strconv.AppendUint(b, uint64(ev.UID), 10)
+	}
+	if ev.Has(nflog.AttrGID) {
+		b = append(b, " gid="...)
+		b = strconv.AppendUint(b, uint64(ev.GID), 10)
+	}
+	if ev.Has(nflog.AttrSeq) {
+		b = append(b, " seq="...)
+		b = strconv.AppendUint(b, uint64(ev.Seq), 10)
+	}
+	if ev.Has(nflog.AttrSeqGlobal) {
+		b = append(b, " seqglobal="...)
+		b = strconv.AppendUint(b, uint64(ev.SeqGlobal), 10)
+	}
+	if st := ev.CTState(); st != "" {
+		b = append(b, " ct="...)
+		b = append(b, st...)
+	}
+	if ev.Has(nflog.AttrVLAN) {
+		b = append(b, " vlan="...)
+		b = strconv.AppendUint(b, uint64(ev.VLANTCI&0xfff), 10)
+	}
+	if ev.LostBefore > 0 {
+		b = append(b, " lost="...)
+		b = strconv.AppendUint(b, ev.LostBefore, 10)
+	}
+	if ev.TimeSource == nflog.TimeReceived {
+		// Output and postrouting packets carry no kernel timestamp.
+		b = append(b, " time=received"...)
+	}
+	if withPrefix {
+		b = append(b, " prefix="...)
+		b = escape.Append(b, ev.Prefix)
+	}
+	return b
+}
+
+func appendIf(b []byte, label string, idx uint32, names interfaceNamer) []byte {
+	b = append(b, label...)
+	if idx == 0 {
+		return b
+	}
+	if names != nil {
+		if name, ok := names.lookup(idx); ok {
+			return append(b, name...)
+		}
+	}
+	b = append(b, '#')
+	return strconv.AppendUint(b, uint64(idx), 10)
+}

@@ -1,0 +1,233 @@
+package capture
+
+import (
+	"encoding/binary"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/nflogcap/nflogcap/internal/escape"
+	"github.com/nflogcap/nflogcap/nflog"
+	"github.com/nflogcap/nflogcap/pcapng"
+)
+
+// DefaultMaxInterfaces caps the interfaces (group, prefix, link type) of one
+// file, so a flood of distinct prefixes cannot grow memory without bound.
+const DefaultMaxInterfaces = 1024
+
+// encoderConfig is what an encoder needs to know about the capture.
+type encoderConfig struct {
+	linkType      pcapng.LinkType // what the user asked for
+	comments      bool            // write the metadata comment
+	maxInterfaces int
+	copyMode      nflog.CopyMode
+	snaplen       int // as configured; 0 = whole packet
+	names         interfaceNamer
+}
+
+// encoder turns events into blocks of one pcapng section (one file, or one
+// live stream). It holds every buffer it needs, so encoding a packet does
+// not allocate; only a new interface does.
+type encoder struct {
+	cfg      *encoderConfig
+	w        *pcapng.Writer
+	ifaces   map[string]int // key: group, link type, prefix
+	overflow map[pcapng.LinkType]int
+	key      []byte
+	comment  []byte
+	sll2     [sll2HeaderLen]byte
+	pkt      pcapng.Packet
+	sum      fileSummary
+}
+
+// fileSummary is what the manifest records of a file.
+type fileSummary struct {
+	packets, lost, overflowed uint64
+	first, last               time.Time
+	seqFirst, seqLast         uint32
+	hasSeq, multiGroup        bool
+	group                     uint16
+}
+
+func newEncoder(cfg *encoderConfig, w *pcapng.Writer) *encoder {
+	return &encoder{
+		cfg:      cfg,
+		w:        w,
+		ifaces:   make(map[string]int),
+		overflow: make(map[pcapng.LinkType]int),
+		key:      make([]byte, 0, 256),
+		comment:  make([]byte, 0, 512),
+	}
+}
+
+// write encodes one event.
+func (e *encoder) write(ev *nflog.Event) error {
+	lt := e.cfg.linkType
+	if lt == pcapng.LinkTypeRaw && !rawCarries(ev) {
+		lt = pcapng.LinkTypeLinuxSLL2 // ARP, bridge, netdev, metadata only
+	}
+	id, overflowed, err := e.iface(ev, lt)
+	if err != nil {
+		return err
+	}
+	p := &e.pkt
+	p.Interface = id
+	p.Timestamp = ev.Time.UnixNano()
+	p.LinkHeader = nil
+	p.OriginalLength = 0
+	switch lt {
+	case pcapng.LinkTypeNFLOG:
+		p.Data = ev.Raw
+	case pcapng.LinkTypeLinuxSLL2:
+		putSLL2(&e.sll2, ev)
+		p.LinkHeader = e.sll2[:]
+		p.Data = ev.Payload
+		if n, ok := ipTotalLength(ev.Payload); ok && (ev.HWProtocol == 0x0800 || ev.HWProtocol == 0x86dd) {
+			p.OriginalLength = sll2HeaderLen + n
+		}
+	default:
+		p.Data = ev.Payload
+		if n, ok := ipTotalLength(ev.Payload); ok {
+			p.OriginalLength = n
+		}
+	}
+	switch ev.Direction() {
+	case nflog.DirInbound:
+		p.Flags = pcapng.FlagInbound
+	case nflog.DirOutbound:
+		p.Flags = pcapng.FlagOutbound
+	default:
+		p.Flags = 0
+	}
+	p.PacketID, p.HasPacketID = uint64(ev.Seq), ev.Has(nflog.AttrSeq)
+	p.DropCount = ev.LostBefore
+	p.Comment = nil
+	if e.cfg.comments || overflowed {
+		e.comment = appendComment(e.comment[:0], ev, e.cfg.names, overflowed)
+		p.Comment = e.comment
+	}
+	if err := e.w.WritePacket(p); err != nil {
+		return err
+	}
+	e.sum.add(ev, overflowed)
+	return nil
+}
+
+// iface returns the interface id for the event's group, prefix and link
+// type, describing a new interface on first sight. Past maxInterfaces the
+// packet goes to a catch-all interface per link type.
+func (e *encoder) iface(ev *nflog.Event, lt pcapng.LinkType) (int, bool, error) {
+	e.key = binary.BigEndian.AppendUint16(e.key[:0], ev.Group)
+	e.key = binary.BigEndian.AppendUint16(e.key, uint16(lt))
+	e.key = append(e.key, ev.Prefix...)
+	if id, ok := e.ifaces[string(e.key)]; ok {
+		return id, false, nil
+	}
+	if len(e.ifaces) >= e.cfg.maxInterfaces {
+		if id, ok := e.overflow[lt]; ok {
+			return id, true, nil
+		}
+		id, err := e.w.AddInterface(&pcapng.Interface{
+			LinkType: lt,
+			Name:     "nflog:overflow" + e.suffix(lt),
+			Description: fmt.Sprintf("packets of groups and prefixes seen after this file reached its limit of %d interfaces; "+
+				"each packet's comment names its prefix", e.cfg.maxInterfaces),
+			SnapLen: e.snapLen(lt),
+		})
+		if err != nil {
+			return 0, false, err
+		}
+		e.overflow[lt] = id
+		return id, true, nil
+	}
+	name := "nflog:" + strconv.Itoa(int(ev.Group))
+	if len(ev.Prefix) > 0 {
+		name += ":" + escape.String(ev.Prefix)
+	}
+	id, err := e.w.AddInterface(&pcapng.Interface{
+		LinkType:    lt,
+		Name:        name + e.suffix(lt),
+		Description: e.describe(ev, lt),
+		SnapLen:     e.snapLen(lt),
+	})
+	if err != nil {
+		return 0, false, err
+	}
+	e.ifaces[string(e.key)] = id
+	return id, false, nil
+}
+
+// suffix tells apart the fallback interface of a prefix whose packets the
+// chosen link type cannot carry.
+func (e *encoder) suffix(lt pcapng.LinkType) string {
+	if lt == e.cfg.linkType {
+		return ""
+	}
+	return "/sll2"
+}
+
+func (e *encoder) describe(ev *nflog.Event, lt pcapng.LinkType) string {
+	prefix := "no log prefix"
+	if len(ev.Prefix) > 0 {
+		prefix = "log prefix \"" + escape.String(ev.Prefix) + "\""
+	}
+	var carries string
+	switch lt {
+	case pcapng.LinkTypeRaw:
+		carries = "IPv4/IPv6 packets as raw IP"
+	case pcapng.LinkTypeNFLOG:
+		carries = "NFLOG messages (nfgenmsg and TLVs, as libpcap's nflog capture writes them)"
+	default:
+		carries = "packets with a Linux SLL2 header (protocol, interface, direction)"
+		if e.cfg.linkType != lt {
+			carries += " because raw IP cannot carry them (ARP, bridge, netdev, or no payload)"
+		}
+	}
+	snap := "whole packets"
+	switch {
+	case e.cfg.copyMode != nflog.CopyPacket:
+		snap = "no payload"
+	case e.cfg.snaplen > 0:
+		snap = "snaplen " + strconv.Itoa(e.cfg.snaplen)
+	}
+	return fmt.Sprintf("NFLOG group %d, %s; %s; first packet family %s; copy mode %s, %s",
+		ev.Group, prefix, carries, ev.Family, e.cfg.copyMode, snap)
+}
+
+// snapLen is the IDB's snaplen: the payload limit plus the link header.
+func (e *encoder) snapLen(lt pcapng.LinkType) uint32 {
+	s := nflog.MaxSnaplen
+	if e.cfg.copyMode == nflog.CopyPacket && e.cfg.snaplen > 0 {
+		s = e.cfg.snaplen
+	}
+	switch lt {
+	case pcapng.LinkTypeLinuxSLL2:
+		s += sll2HeaderLen
+	case pcapng.LinkTypeNFLOG:
+		return 0 // the message around the payload has no fixed size
+	}
+	return uint32(s)
+}
+
+func (s *fileSummary) add(ev *nflog.Event, overflowed bool) {
+	if s.packets == 0 {
+		s.first = ev.Time
+		s.group = ev.Group
+	} else if ev.Group != s.group {
+		s.multiGroup = true
+	}
+	if ev.Time.After(s.last) {
+		s.last = ev.Time
+	}
+	s.packets++
+	s.lost += ev.LostBefore
+	if overflowed {
+		s.overflowed++
+	}
+	if ev.Has(nflog.AttrSeq) && ev.Group == s.group {
+		if !s.hasSeq {
+			s.seqFirst, s.hasSeq = ev.Seq, true
+		}
+		s.seqLast = ev.Seq
+	}
+}

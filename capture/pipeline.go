@@ -1,0 +1,436 @@
+package capture
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nflogcap/nflogcap/internal/units"
+	"github.com/nflogcap/nflogcap/nflog"
+	"github.com/nflogcap/nflogcap/pcapng"
+	"github.com/nflogcap/nflogcap/rotate"
+)
+
+// tickInterval paces the periodic work: durability flushes, time-based
+// rotation, the live view's reconnection.
+const tickInterval = 100 * time.Millisecond
+
+// Capture is a running capture. Start it, then Wait for it to end; Stop ends
+// it gracefully (the kernel's pending batches are drained and written).
+type Capture struct {
+	opts      Options
+	listeners []*nflog.Listener
+	names     *ifNames
+	encCfg    encoderConfig
+
+	mu       sync.Mutex // guards outputs, captured and live
+	outputs  []output
+	live     *liveOutput
+	captured uint64
+
+	stopOnce sync.Once
+	stopping atomic.Bool
+	errMu    sync.Mutex
+	err      error // first fatal error
+	readers  sync.WaitGroup
+	tickStop chan struct{}
+	tickDone chan struct{}
+	lastWarn atomic.Int64 // unix ns of the last overrun message
+}
+
+// Start binds every group, runs AfterBind, opens the outputs and starts one
+// read loop per group. ctx ends the capture gracefully when it is done.
+func Start(ctx context.Context, opts Options) (*Capture, error) {
+	if opts.Stdout == nil {
+		opts.Stdout = os.Stdout
+	}
+	if opts.Stderr == nil {
+		opts.Stderr = os.Stderr
+	}
+	if opts.MaxInterfaces <= 0 {
+		opts.MaxInterfaces = DefaultMaxInterfaces
+	}
+	if opts.LinkType == 0 {
+		opts.LinkType = pcapng.LinkTypeRaw
+	}
+	c := &Capture{opts: opts, tickStop: make(chan struct{}), tickDone: make(chan struct{})}
+
+	// A FIFO given to -w waits for its reader before anything is bound, so
+	// the kernel does not queue packets for nobody meanwhile.
+	var stream *os.File
+	if opts.Write != "" && opts.Write != "-" && isFIFO(opts.Write) {
+		if !opts.Quiet {
+			fmt.Fprintf(opts.Stderr, "nflogcap: waiting for a reader on FIFO %s\n", opts.Write)
+		}
+		f, err := os.OpenFile(opts.Write, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, fmt.Errorf("open FIFO %s: %w", opts.Write, err)
+		}
+		stream = f
+	}
+
+	if err := c.bind(ctx); err != nil {
+		c.closeListeners()
+		if stream != nil {
+			stream.Close()
+		}
+		return nil, err
+	}
+	if opts.AfterBind != nil {
+		if err := opts.AfterBind(); err != nil {
+			c.closeListeners()
+			return nil, err
+		}
+	}
+	if err := c.openOutputs(stream); err != nil {
+		c.closeListeners()
+		return nil, err
+	}
+	for _, l := range c.listeners {
+		c.readers.Add(1)
+		go c.readLoop(l)
+	}
+	go c.tickLoop()
+	go func() {
+		var timeout <-chan time.Time
+		if opts.Duration > 0 {
+			t := time.NewTimer(opts.Duration)
+			defer t.Stop()
+			timeout = t.C
+		}
+		select {
+		case <-ctx.Done():
+		case <-timeout:
+		case <-c.tickDone:
+			return
+		}
+		c.Stop()
+	}()
+	return c, nil
+}
+
+// bind opens a listener per group and the interface-name resolver, and says
+// on stderr what it listens on.
+func (c *Capture) bind(ctx context.Context) error {
+	o := &c.opts
+	for _, g := range o.Groups {
+		cfg := o.Listener
+		cfg.Group = g
+		l, err := nflog.ListenContext(ctx, &cfg)
+		if err != nil {
+			return err
+		}
+		c.listeners = append(c.listeners, l)
+	}
+	nsfd, closeNS, err := openNS(o.Listener)
+	if err != nil {
+		return err
+	}
+	names, err := newIfNames(nsfd)
+	closeNS()
+	if err != nil {
+		return fmt.Errorf("interface names: %w", err)
+	}
+	c.names = names
+	c.encCfg = encoderConfig{
+		linkType:      o.LinkType,
+		comments:      !o.NoComments,
+		maxInterfaces: o.MaxInterfaces,
+		copyMode:      o.Listener.CopyMode,
+		snaplen:       o.Listener.Snaplen,
+		names:         names,
+	}
+	if !o.Quiet {
+		for _, l := range c.listeners {
+			fmt.Fprintln(o.Stderr, listeningLine(l, o))
+		}
+	}
+	return nil
+}
+
+// listeningLine is the line that tells users (and tests) capture has
+// started.
+func listeningLine(l *nflog.Listener, o *Options) string {
+	cfg := l.Config()
+	var b strings.Builder
+	fmt.Fprintf(&b, "listening on nflog group %d", cfg.Group)
+	if cfg.NetNS != "" {
+		fmt.Fprintf(&b, " in namespace %s", cfg.NetNS)
+	}
+	fmt.Fprintf(&b, ", copy %s", cfg.CopyMode)
+	if cfg.CopyMode == nflog.CopyPacket {
+		snap := cfg.Snaplen
+		if snap == 0 {
+			snap = nflog.MaxSnaplen
+		}
+		fmt.Fprintf(&b, ", snaplen %d", snap)
+	}
+	fmt.Fprintf(&b, ", batch %d packets / %v", cfg.QThresh, cfg.Timeout)
+	fmt.Fprintf(&b, ", flags %s", cfg.Flags)
+	fmt.Fprintf(&b, ", receive buffer %s", units.FormatSize(int64(l.Stats().RcvBuf)))
+	if cfg.RcvBufMax > cfg.RcvBuf {
+		fmt.Fprintf(&b, " (grows to %s)", units.FormatSize(int64(cfg.RcvBufMax)))
+	}
+	fmt.Fprintf(&b, ", link type %s", linkTypeName(o.LinkType))
+	return b.String()
+}
+
+func linkTypeName(lt pcapng.LinkType) string {
+	switch lt {
+	case pcapng.LinkTypeNFLOG:
+		return "NFLOG"
+	case pcapng.LinkTypeLinuxSLL2:
+		return "LINUX_SLL2"
+	}
+	return "RAW"
+}
+
+func (c *Capture) openOutputs(stream *os.File) error {
+	o := &c.opts
+	app := o.Application
+	switch {
+	case o.Write == "":
+		c.outputs = append(c.outputs, &textOutput{tp: newTextPrinter(o.Stdout, c.names)})
+	case o.Write == "-":
+		c.outputs = append(c.outputs, newStreamOutput(o.Stdout, "standard output", &c.encCfg, app))
+	case stream != nil:
+		c.outputs = append(c.outputs, newStreamOutput(stream, "FIFO "+o.Write, &c.encCfg, app))
+	default:
+		rc := o.Rotate
+		rc.Path = o.Write
+		if rc.Logf == nil {
+			rc.Logf = func(format string, args ...any) {
+				fmt.Fprintf(o.Stderr, "nflogcap: "+format+"\n", args...)
+			}
+		}
+		if rc.MaxBytes == 0 && rc.Interval == 0 && rc.MaxFiles == 0 {
+			rc.Single = true
+		}
+		f, err := openFileOutput(rc, &c.encCfg, app)
+		if err != nil {
+			return err
+		}
+		c.outputs = append(c.outputs, f)
+	}
+	if o.Live != "" {
+		c.live = newLiveOutput(o.Live, &c.encCfg, app, o.Stderr, o.Quiet)
+		c.outputs = append(c.outputs, c.live)
+	}
+	return nil
+}
+
+// readLoop receives one group's batches and writes them to every output.
+func (c *Capture) readLoop(l *nflog.Listener) {
+	defer c.readers.Done()
+	group := l.Config().Group
+	for {
+		evs, err := l.Receive()
+		switch {
+		case err == nil:
+		case errors.Is(err, nflog.ErrResyncNeeded):
+			c.warnOverrun(group, err)
+			continue
+		case err == io.EOF, errors.Is(err, nflog.ErrClosed):
+			return
+		default:
+			c.fail(fmt.Errorf("group %d: %w", group, err))
+			return
+		}
+		if !c.write(evs) {
+			c.Stop()
+		}
+	}
+}
+
+// write hands a batch to every output; it returns false when the capture
+// must stop (count reached, or an output failed).
+func (c *Capture) write(evs []nflog.Event) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if limit := c.opts.Count; limit > 0 {
+		if c.captured >= limit {
+			return false
+		}
+		if left := limit - c.captured; uint64(len(evs)) > left {
+			evs = evs[:left]
+		}
+	}
+	for _, o := range c.outputs {
+		if err := o.writeBatch(evs); err != nil {
+			c.fail(err)
+			return false
+		}
+	}
+	c.captured += uint64(len(evs))
+	return c.opts.Count == 0 || c.captured < c.opts.Count
+}
+
+// warnOverrun reports a kernel drop on stderr, at most once a second.
+func (c *Capture) warnOverrun(group int, err error) {
+	now := time.Now().UnixNano()
+	last := c.lastWarn.Load()
+	if now-last < int64(time.Second) || !c.lastWarn.CompareAndSwap(last, now) {
+		return
+	}
+	var oe *nflog.OverrunError
+	msg := "the kernel dropped packets (receive buffer full)"
+	if errors.As(err, &oe) && oe.Grown {
+		msg += fmt.Sprintf("; receive buffer grown to %s", units.FormatSize(int64(oe.RcvBuf)))
+	}
+	fmt.Fprintf(c.opts.Stderr, "nflogcap: group %d: %s; the lost packets are counted from sequence gaps\n", group, msg)
+}
+
+func (c *Capture) tickLoop() {
+	defer close(c.tickDone)
+	t := time.NewTicker(tickInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.tickStop:
+			return
+		case <-t.C:
+			c.mu.Lock()
+			for _, o := range c.outputs {
+				if err := o.tick(); err != nil {
+					c.fail(err)
+				}
+			}
+			c.mu.Unlock()
+		}
+	}
+}
+
+// Rotate starts a new file now (SIGHUP). Errors end the capture.
+func (c *Capture) Rotate() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, o := range c.outputs {
+		if err := o.rotateNow(); err != nil {
+			c.fail(err)
+		}
+	}
+}
+
+// fail records the first fatal error and stops the capture.
+func (c *Capture) fail(err error) {
+	c.errMu.Lock()
+	if c.err == nil {
+		c.err = err
+	}
+	c.errMu.Unlock()
+	go c.Stop()
+}
+
+// Stop ends the capture gracefully: each group is unbound, so the kernel
+// sends what it still holds, the read loops write it and end.
+func (c *Capture) Stop() {
+	c.stopOnce.Do(func() {
+		c.stopping.Store(true)
+		for _, l := range c.listeners {
+			if err := l.Unbind(); err != nil {
+				l.Close()
+			}
+		}
+	})
+}
+
+// Wait waits for the capture to end, closes the outputs (statistics blocks,
+// fsync, rename, manifest) and returns the statistics and the first error.
+// A pipe reader going away is a clean end, not an error.
+func (c *Capture) Wait() (Stats, error) {
+	c.readers.Wait()
+	close(c.tickStop)
+	<-c.tickDone
+	c.mu.Lock()
+	var errs []error
+	for _, o := range c.outputs {
+		if err := o.close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	c.mu.Unlock()
+	st := c.Stats()
+	c.closeListeners()
+	if c.names != nil {
+		c.names.close()
+	}
+	c.errMu.Lock()
+	err := c.err
+	c.errMu.Unlock()
+	if err == nil {
+		err = errors.Join(errs...)
+	}
+	if errors.Is(err, errReaderGone) {
+		if !c.opts.Quiet {
+			fmt.Fprintf(c.opts.Stderr, "nflogcap: %v; stopping\n", err)
+		}
+		err = nil
+	}
+	return st, err
+}
+
+// Stats returns the statistics so far (SIGUSR1). Safe from any goroutine.
+func (c *Capture) Stats() Stats {
+	st := Stats{Groups: map[int]nflog.Stats{}}
+	for _, l := range c.listeners {
+		ls := l.Stats()
+		st.Groups[l.Config().Group] = ls
+		st.Lost += ls.Lost
+		st.Overruns += ls.Overruns
+		st.LossPending = st.LossPending || ls.LossPending
+		st.RcvBuf = max(st.RcvBuf, ls.RcvBuf)
+	}
+	c.mu.Lock()
+	st.Captured = c.captured
+	for _, o := range c.outputs {
+		if f, ok := o.(*fileOutput); ok {
+			st.Overflowed += f.overflowed
+			if f.enc != nil {
+				st.Overflowed += f.enc.sum.overflowed
+			}
+		}
+	}
+	if c.live != nil {
+		st.LiveDropped = c.live.dropped
+	}
+	c.mu.Unlock()
+	return st
+}
+
+func (c *Capture) closeListeners() {
+	for _, l := range c.listeners {
+		l.Close()
+	}
+}
+
+func isFIFO(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode()&os.ModeNamedPipe != 0
+}
+
+// openNS opens the capture's namespace for the interface-name resolver.
+func openNS(cfg nflog.Config) (int, func(), error) {
+	if cfg.NetNSFD != 0 {
+		return cfg.NetNSFD, func() {}, nil
+	}
+	if cfg.NetNS == "" {
+		return 0, func() {}, nil
+	}
+	path := cfg.NetNS
+	if !strings.ContainsRune(path, '/') {
+		path = "/run/netns/" + path
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, nil, err
+	}
+	return int(f.Fd()), func() { f.Close() }, nil
+}
+
+var _ = rotate.Gzip

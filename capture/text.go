@@ -1,0 +1,187 @@
+package capture
+
+import (
+	"bufio"
+	"io"
+	"net/netip"
+	"strconv"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+
+	"github.com/nflogcap/nflogcap/internal/escape"
+	"github.com/nflogcap/nflogcap/nflog"
+)
+
+// textPrinter writes one line per packet, as tcpdump does:
+//
+//	18:14:09.123456 nflog:5000:ssh-drop In in=eth0 out= IP 10.0.0.1.51234 > 10.0.0.2.22: TCP, length 60
+//
+// Prefixes and interface names are escaped: nothing from the kernel reaches
+// the terminal raw. Decoding reuses its layers, so lines cost no allocation.
+type textPrinter struct {
+	w       *bufio.Writer
+	names   interfaceNamer
+	line    []byte
+	parsers map[gopacket.LayerType]*gopacket.DecodingLayerParser // by first layer
+	decoded []gopacket.LayerType
+	ip4     layers.IPv4
+	ip6     layers.IPv6
+	tcp     layers.TCP
+	udp     layers.UDP
+	icmp4   layers.ICMPv4
+	icmp6   layers.ICMPv6
+	arp     layers.ARP
+}
+
+func newTextPrinter(w io.Writer, names interfaceNamer) *textPrinter {
+	p := &textPrinter{w: bufio.NewWriterSize(w, 64<<10), names: names, line: make([]byte, 0, 256)}
+	p.parsers = map[gopacket.LayerType]*gopacket.DecodingLayerParser{}
+	for _, first := range []gopacket.LayerType{layers.LayerTypeIPv4, layers.LayerTypeIPv6, layers.LayerTypeARP} {
+		dp := gopacket.NewDecodingLayerParser(first, &p.ip4, &p.ip6, &p.tcp, &p.udp, &p.icmp4, &p.icmp6, &p.arp)
+		dp.IgnoreUnsupported = true
+		p.parsers[first] = dp
+	}
+	p.decoded = make([]gopacket.LayerType, 0, 4)
+	return p
+}
+
+func (p *textPrinter) write(ev *nflog.Event) error {
+	b := ev.Time.AppendFormat(p.line[:0], "15:04:05.000000")
+	b = append(b, " nflog:"...)
+	b = strconv.AppendUint(b, uint64(ev.Group), 10)
+	if len(ev.Prefix) > 0 {
+		b = append(b, ':')
+		b = escape.Append(b, ev.Prefix)
+	}
+	switch ev.Direction() {
+	case nflog.DirInbound:
+		b = append(b, " In "...)
+	case nflog.DirOutbound:
+		b = append(b, " Out"...)
+	default:
+		b = append(b, " Fwd"...)
+	}
+	b = appendIf(b, " in=", ev.InDev, p.names)
+	b = appendIf(b, " out=", ev.OutDev, p.names)
+	b = append(b, ' ')
+	b = p.appendPayload(b, ev)
+	if ev.LostBefore > 0 {
+		b = append(b, " ["...)
+		b = strconv.AppendUint(b, ev.LostBefore, 10)
+		b = append(b, " lost before]"...)
+	}
+	b = append(b, '\n')
+	p.line = b
+	_, err := p.w.Write(b)
+	return err
+}
+
+func (p *textPrinter) flush() error { return p.w.Flush() }
+
+// appendPayload describes the packet: addresses, ports, protocol, length.
+func (p *textPrinter) appendPayload(b []byte, ev *nflog.Event) []byte {
+	if len(ev.Payload) == 0 {
+		b = append(b, "no payload (copy mode meta), proto 0x"...)
+		return strconv.AppendUint(b, uint64(ev.HWProtocol), 16)
+	}
+	first := layers.LayerTypeIPv4
+	switch {
+	case ev.HWProtocol == 0x0806 || ev.Family == nflog.FamilyARP:
+		first = layers.LayerTypeARP
+	case ev.Payload[0]>>4 == 6:
+		first = layers.LayerTypeIPv6
+	case ev.Payload[0]>>4 != 4:
+		b = append(b, "proto 0x"...)
+		b = strconv.AppendUint(b, uint64(ev.HWProtocol), 16)
+		b = append(b, ", length "...)
+		return strconv.AppendInt(b, int64(len(ev.Payload)), 10)
+	}
+	p.decoded = p.decoded[:0]
+	p.parsers[first].DecodeLayers(ev.Payload, &p.decoded) // on error, what was decoded stays
+	var src, dst netip.Addr
+	var length int
+	proto := ""
+	var sport, dport uint16
+	for _, lt := range p.decoded {
+		switch lt {
+		case layers.LayerTypeARP:
+			b = append(b, "ARP, "...)
+			if p.arp.Operation == layers.ARPRequest {
+				b = append(b, "Request who-has "...)
+				b = appendAddr(b, p.arp.DstProtAddress)
+				b = append(b, " tell "...)
+				b = appendAddr(b, p.arp.SourceProtAddress)
+			} else {
+				b = append(b, "Reply "...)
+				b = appendAddr(b, p.arp.SourceProtAddress)
+			}
+			b = append(b, ", length "...)
+			return strconv.AppendInt(b, int64(len(ev.Payload)), 10)
+		case layers.LayerTypeIPv4:
+			src, _ = netip.AddrFromSlice(p.ip4.SrcIP)
+			dst, _ = netip.AddrFromSlice(p.ip4.DstIP)
+			length = int(p.ip4.Length)
+			proto = "IP "
+		case layers.LayerTypeIPv6:
+			src, _ = netip.AddrFromSlice(p.ip6.SrcIP)
+			dst, _ = netip.AddrFromSlice(p.ip6.DstIP)
+			length = 40 + int(p.ip6.Length)
+			proto = "IP6 "
+		case layers.LayerTypeTCP:
+			sport, dport = uint16(p.tcp.SrcPort), uint16(p.tcp.DstPort)
+		case layers.LayerTypeUDP:
+			sport, dport = uint16(p.udp.SrcPort), uint16(p.udp.DstPort)
+		}
+	}
+	if proto == "" {
+		b = append(b, "undecodable packet, length "...)
+		return strconv.AppendInt(b, int64(len(ev.Payload)), 10)
+	}
+	b = append(b, proto...)
+	b = src.AppendTo(b)
+	if sport != 0 || dport != 0 {
+		b = append(b, '.')
+		b = strconv.AppendUint(b, uint64(sport), 10)
+	}
+	b = append(b, " > "...)
+	b = dst.AppendTo(b)
+	if sport != 0 || dport != 0 {
+		b = append(b, '.')
+		b = strconv.AppendUint(b, uint64(dport), 10)
+	}
+	b = append(b, ": "...)
+	b = append(b, p.transportName()...)
+	b = append(b, ", length "...)
+	return strconv.AppendInt(b, int64(length), 10)
+}
+
+// transportName names the highest layer decoded.
+func (p *textPrinter) transportName() string {
+	for i := len(p.decoded) - 1; i >= 0; i-- {
+		switch p.decoded[i] {
+		case layers.LayerTypeTCP:
+			return "TCP"
+		case layers.LayerTypeUDP:
+			return "UDP"
+		case layers.LayerTypeICMPv4:
+			return "ICMP " + p.icmp4.TypeCode.String()
+		case layers.LayerTypeICMPv6:
+			return "ICMP6 " + p.icmp6.TypeCode.String()
+		}
+	}
+	switch {
+	case len(p.decoded) > 0 && p.decoded[0] == layers.LayerTypeIPv4:
+		return "proto " + p.ip4.Protocol.String()
+	case len(p.decoded) > 0 && p.decoded[0] == layers.LayerTypeIPv6:
+		return "next header " + p.ip6.NextHeader.String()
+	}
+	return "unknown"
+}
+
+func appendAddr(b, ip []byte) []byte {
+	if a, ok := netip.AddrFromSlice(ip); ok {
+		return a.AppendTo(b)
+	}
+	return append(b, '?')
+}
