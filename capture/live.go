@@ -29,8 +29,8 @@ type liveOutput struct {
 	cur     *streamOutput
 	dropped uint64
 
-	conns  chan *os.File  // a reader arrived
-	redial chan struct{}  // the reader left: look for the next
+	conns  chan *os.File // a reader arrived
+	redial chan struct{} // the reader left: look for the next
 	stop   chan struct{}
 	wg     sync.WaitGroup
 }

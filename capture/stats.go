@@ -10,13 +10,13 @@ import (
 
 // Stats sums up a capture.
 type Stats struct {
-	Captured    uint64         // packets written to the outputs
-	Lost        uint64         // packets the kernel logged but dropped (sequence gaps)
-	LossPending bool           // an overrun after the last sequenced packet: more may be lost
-	Overruns    uint64         // ENOBUFS reports
-	RcvBuf      int            // receive buffer per group, in bytes (largest)
-	Overflowed  uint64         // packets that went to a catch-all interface
-	LiveDropped uint64         // packets the live view skipped while its reader was slow or absent
+	Captured    uint64 // packets written to the outputs
+	Lost        uint64 // packets the kernel logged but dropped (sequence gaps)
+	LossPending bool   // an overrun after the last sequenced packet: more may be lost
+	Overruns    uint64 // ENOBUFS reports
+	RcvBuf      int    // receive buffer per group, in bytes (largest)
+	Overflowed  uint64 // packets that went to a catch-all interface
+	LiveDropped uint64 // packets the live view skipped while its reader was slow or absent
 	Groups      map[int]nflog.Stats
 }
 

@@ -112,5 +112,3 @@ func run(ctx context.Context, o capture.Options) error {
 		}
 	}
 }
-
-

@@ -334,4 +334,3 @@ func durationFlag(c *cli.Context, name string, zeroOK bool) (time.Duration, erro
 	}
 	return d, nil
 }
-
