@@ -153,7 +153,7 @@ func (p *textPrinter) appendPayload(b []byte, ev *nflog.Event) []byte {
 	b = append(b, ": "...)
 	b = append(b, p.transportName()...)
 	b = append(b, ", length "...)
-	return strconv.AppendInt(b, int64(length), 10)
+	return strconv.AppendInt(b, int64(p.payloadLength(length)), 10)
 }
 
 // transportName names the highest layer decoded.
@@ -177,6 +177,25 @@ func (p *textPrinter) transportName() string {
 		return "next header " + p.ip6.NextHeader.String()
 	}
 	return "unknown"
+}
+
+// payloadLength is what tcpdump calls the length: the transport payload for
+// UDP and TCP (from the headers, so a snaplen does not shorten it), else the
+// IP packet.
+func (p *textPrinter) payloadLength(ipLength int) int {
+	for _, lt := range p.decoded {
+		switch lt {
+		case layers.LayerTypeUDP:
+			return max(int(p.udp.Length)-8, 0)
+		case layers.LayerTypeTCP:
+			hdr := 40 // IPv6
+			if p.decoded[0] == layers.LayerTypeIPv4 {
+				hdr = int(p.ip4.IHL) * 4
+			}
+			return max(ipLength-hdr-int(p.tcp.DataOffset)*4, 0)
+		}
+	}
+	return ipLength
 }
 
 func appendAddr(b, ip []byte) []byte {
