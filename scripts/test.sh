@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: installs what the tests need (Debian
+# packages, when missing), checks formatting and vet, runs every test with the
+# root-only ones required (a skip is a failure), then fuzzes each parser and
+# writer for a bounded time. Run as root on Linux:  sudo bash scripts/test.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PATH:/usr/local/go/bin"
+
+if [ "$(id -u)" != 0 ]; then
+	echo "scripts/test.sh: run as root: the tests create network namespaces and bind NFLOG groups" >&2
+	exit 1
+fi
+
+# Debian packages the tests use: nft, ip, tshark/capinfos/dumpcap, setcap/capsh, setpriv, zstd.
+pkgs=(nftables iproute2 tshark libcap2-bin util-linux zstd)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+	echo "== installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+	apt-get update -q
+	apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+echo "== gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go'))
+if [ -n "$unformatted" ]; then
+	echo "gofmt would change:" >&2
+	echo "$unformatted" >&2
+	exit 1
+fi
+
+echo "== go vet"
+go vet ./...
+
+echo "== go test -race (root-only tests required)"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+export NFLOGCAP_REQUIRE_PRIVILEGED=1
+status=0
+go test -race -count=1 -timeout 40m -v ./... >"$log" 2>&1 || status=$?
+grep -E '^(ok|FAIL|---|panic:)|^\s+--- (FAIL|SKIP)' "$log" | grep -v -- '--- PASS' || true
+if grep -qE '^\s*--- SKIP' "$log"; then
+	echo "tests were skipped; in CI every test must run:" >&2
+	grep -E -A2 '^\s*--- SKIP' "$log" >&2
+	exit 1
+fi
+if [ "$status" != 0 ]; then
+	echo "== failures" >&2
+	grep -E -B2 -A25 '^\s*--- FAIL' "$log" | head -300 >&2
+	exit "$status"
+fi
+passed=$(grep -cE '^\s*--- PASS' "$log" || true)
+echo "go test: $passed passed"
+
+echo "== fuzzing (bounded)"
+fuzz() { go test -run '^$' -fuzz "^$1\$" -fuzztime "${FUZZTIME:-20s}" -fuzzminimizetime 5s "$2" >/dev/null 2>"$log" || { cat "$log" >&2; exit 1; }; echo "fuzz $1: ok"; }
+fuzz FuzzParseDatagram ./nflog
+fuzz FuzzEncoder ./capture
+fuzz FuzzWriter ./pcapng
+fuzz FuzzValidPrefix ./pcapng
+fuzz FuzzAppend ./internal/escape
+
+echo "$passed passed, 0 failed"
