@@ -56,6 +56,9 @@ func (w *Writer) AddInterface(ifc *Interface) (int, error) {
 		return 0, err
 	}
 	putIDB(b, ifc)
+	if err := w.commit(b); err != nil {
+		return 0, err
+	}
 	w.ifaces = append(w.ifaces, interfaceStats{snapLen: ifc.SnapLen})
 	return len(w.ifaces) - 1, nil
 }

@@ -132,7 +132,9 @@ func (w *Writer) WritePacket(p *Packet) error {
 		}
 		putEndOfOptions(o[n:])
 	}
-
+	if err := w.commit(b); err != nil {
+		return err
+	}
 	st.packets++
 	st.drops = addSaturating(st.drops, p.DropCount)
 	return nil

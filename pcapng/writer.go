@@ -75,6 +75,17 @@ type Writer struct {
 	clock   func() time.Time
 	start   uint64 // statistics start, ns since the epoch
 	ifaces  []interfaceStats
+	lender  bufferLender // w, when it lends its own buffer (see reserve)
+	inPlace bool         // the block being built is in lender's buffer
+}
+
+// bufferLender is a destination that lends the free part of its own buffer:
+// bytes appended to AvailableBuffer's slice and passed straight to Write are
+// taken without a copy (internal/directio.Writer does this). Blocks are then
+// built in place and written one by one, which costs no system call, since
+// such a destination buffers itself; this spares copying every packet twice.
+type bufferLender interface {
+	AvailableBuffer() []byte
 }
 
 // NewWriter returns a Writer that writes to w and puts the Section Header
@@ -125,6 +136,9 @@ func NewWriter(w io.Writer, opts *WriterOptions) *Writer {
 	wr.buf = make([]byte, 0, max(min(o.BufferSize, maxPreallocation), s.size()))
 	b, _ := wr.reserve(s.size()) // the buffer is empty: no flush, no error
 	s.put(b)
+	// The SHB stays buffered (nothing reaches w before a flush); later
+	// blocks may be built in w's buffer.
+	wr.lender, _ = w.(bufferLender)
 	return wr
 }
 
@@ -137,7 +151,23 @@ func timestamp(t time.Time) uint64 {
 // reserve returns the next n bytes of the buffer for one block. If the block
 // would take the buffer past its limit, what is buffered is flushed first,
 // so automatic flushes fall between blocks.
+//
+// With a bufferLender destination the block is built in its buffer when it
+// fits there (after flushing anything buffered, to keep the order), and
+// commit writes it.
 func (w *Writer) reserve(n int) ([]byte, error) {
+	w.inPlace = false
+	if w.lender != nil {
+		if len(w.buf) > 0 {
+			if err := w.Flush(); err != nil {
+				return nil, err
+			}
+		}
+		if b := w.lender.AvailableBuffer(); cap(b) >= n {
+			w.inPlace = true
+			return b[:n], nil
+		}
+	}
 	if len(w.buf) > 0 && len(w.buf)+n > w.limit {
 		if err := w.Flush(); err != nil {
 			return nil, err
@@ -147,6 +177,28 @@ func (w *Writer) reserve(n int) ([]byte, error) {
 	start := len(w.buf)
 	w.buf = w.buf[:start+n]
 	return w.buf[start:], nil
+}
+
+// commit ends the block reserve returned. Without a lender it stays
+// buffered. With one, a block built in place is written at once (no copy),
+// and one built aside (it did not fit the lent space) is flushed at once.
+func (w *Writer) commit(b []byte) error {
+	if w.lender == nil {
+		return nil
+	}
+	if !w.inPlace {
+		return w.Flush()
+	}
+	w.inPlace = false
+	n, err := w.w.Write(b)
+	w.written += int64(max(n, 0))
+	if err == nil && n != len(b) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		w.err = fmt.Errorf("pcapng: write: %w", err)
+	}
+	return w.err
 }
 
 // usable returns the error a call that adds a block must return, if any.
@@ -228,6 +280,9 @@ func (w *Writer) Close() error {
 			return err
 		}
 		putISB(b, i, &w.ifaces[i], w.start, end)
+		if err := w.commit(b); err != nil {
+			return err
+		}
 	}
 	return w.Flush()
 }

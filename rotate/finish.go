@@ -57,7 +57,7 @@ func (r *Rotator) finish(f *openFile) error {
 	if werr != nil {
 		fin.err = werr.Error()
 	}
-	if f.w.Stats().Hashed == length {
+	if f.hash != nil && f.w.Stats().Hashed == length {
 		fin.sha256 = hex.EncodeToString(f.hash.Sum(nil))
 	} else if r.man != nil {
 		sum, n, err := hashFile(f.info.Path)

@@ -161,7 +161,12 @@ func (r *Rotator) loadDir() error {
 
 // openNext creates the next file, writes its header and makes it current.
 func (r *Rotator) openNext(now time.Time) error {
-	h := sha256.New()
+	// Hashing costs about as much CPU as the rest of the capture path
+	// together; only the manifest needs it.
+	var h hash.Hash
+	if r.cfg.Manifest {
+		h = sha256.New()
+	}
 	opts := &directio.Options{
 		BufferSize:  r.cfg.BufferSize,
 		Buffers:     r.cfg.Buffers,

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
@@ -72,6 +73,17 @@ func runCapture(c *cli.Context, version string) error {
 			return privdrop.ToUser(s.user)
 		}
 		return nil
+	}
+	if path := c.String(flagCPUProfile); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	return run(c.Context, o)
 }

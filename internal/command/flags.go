@@ -43,6 +43,7 @@ const (
 	flagOverwrite    = "overwrite"
 	flagDirectIO     = "direct-io"
 	flagVersion      = "version"
+	flagCPUProfile   = "cpuprofile"
 )
 
 // Defaults chosen from the benchmark (see README, "Performance").
@@ -145,5 +146,6 @@ func captureFlags() []cli.Flag {
 		boolFlag(flagOverwrite, false, "allow -w to replace an existing file"),
 		boolFlag(flagDirectIO, true, "write files with O_DIRECT where the filesystem allows (--direct-io=false to turn off)"),
 		&cli.BoolFlag{Name: flagVersion, Usage: "print the version and exit"},
+		&cli.StringFlag{Name: flagCPUProfile, Hidden: true, Usage: "write a CPU profile to FILE (for performance work)"},
 	}
 }

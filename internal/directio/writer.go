@@ -187,6 +187,16 @@ func (w *Writer) Write(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
+	if c := w.cur; c != nil && c.n < len(c.mem) && len(p) <= len(c.mem)-c.n && &p[0] == &c.mem[c.n] {
+		// Built in place in the slice AvailableBuffer lent: no copy.
+		c.n += len(p)
+		w.size += int64(len(p))
+		c.addEnd(w.size)
+		if c.n == len(c.mem) {
+			w.handOff(false)
+		}
+		return len(p), nil
+	}
 	written := 0
 	for {
 		if w.cur == nil {
@@ -209,6 +219,21 @@ func (w *Writer) Write(p []byte) (int, error) {
 			return written, w.Err()
 		}
 	}
+}
+
+// AvailableBuffer returns an empty slice over the free part of the current
+// buffer (taking a free buffer first if there is none, which may block like
+// Write). Bytes appended to it and passed to Write at once, as one record,
+// are not copied again. Its capacity may be small near the end of a buffer;
+// a caller needing more writes the usual way.
+func (w *Writer) AvailableBuffer() []byte {
+	if w.closed || w.failed.Load() {
+		return nil
+	}
+	if w.cur == nil {
+		w.takeBuffer()
+	}
+	return w.cur.mem[w.cur.n:w.cur.n:len(w.cur.mem)]
 }
 
 // takeBuffer makes a free buffer current, waiting for one if all are queued.
