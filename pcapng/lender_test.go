@@ -38,7 +38,7 @@ func TestWriterBuildsInLentBuffer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, chunk := range []int{1 << 20, 200} {
+	for _, chunk := range []int{1 << 20, 64} {
 		l := &lender{mem: make([]byte, 1<<20), maxChunk: chunk}
 		w := NewWriter(l, goldenOptions())
 		if err := apply(w, goldenOps()); err != nil {
