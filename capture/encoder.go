@@ -23,6 +23,7 @@ type encoderConfig struct {
 	copyMode      nflog.CopyMode
 	snaplen       int // as configured; 0 = whole packet
 	names         interfaceNamer
+	os            string // if_os of every interface
 }
 
 // encoder turns events into blocks of one pcapng section (one file, or one
@@ -133,6 +134,7 @@ func (e *encoder) iface(ev *nflog.Event, lt pcapng.LinkType) (int, bool, error) 
 			Description: fmt.Sprintf("packets of groups and prefixes seen after this file reached its limit of %d interfaces; "+
 				"each packet's comment names its prefix", e.cfg.maxInterfaces),
 			SnapLen: e.snapLen(lt),
+			OS:      e.cfg.os,
 		})
 		if err != nil {
 			return 0, false, err
@@ -149,6 +151,7 @@ func (e *encoder) iface(ev *nflog.Event, lt pcapng.LinkType) (int, bool, error) 
 		Name:        name + e.suffix(lt),
 		Description: e.describe(ev, lt),
 		SnapLen:     e.snapLen(lt),
+		OS:          e.cfg.os,
 	})
 	if err != nil {
 		return 0, false, err

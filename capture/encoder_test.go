@@ -57,7 +57,7 @@ func encodeAll(t testing.TB, evs []nflog.Event, lt pcapng.LinkType, maxIfaces in
 	t.Helper()
 	var buf bytes.Buffer
 	w := pcapng.NewWriter(&buf, &pcapng.WriterOptions{Application: "nflogcap test", OS: "Linux 6.18", Hardware: "x86_64", Clock: fixedClock})
-	cfg := &encoderConfig{linkType: lt, comments: true, maxInterfaces: maxIfaces, copyMode: nflog.CopyPacket, names: testNames}
+	cfg := &encoderConfig{linkType: lt, comments: true, maxInterfaces: maxIfaces, copyMode: nflog.CopyPacket, names: testNames, os: "Linux 6.18"}
 	e := newEncoder(cfg, w)
 	for i := range evs {
 		if err := e.write(&evs[i]); err != nil {

@@ -138,7 +138,9 @@ func (c *Capture) bind(ctx context.Context) error {
 		return fmt.Errorf("interface names: %w", err)
 	}
 	c.names = names
+	hostOS, _ := pcapng.HostInfo()
 	c.encCfg = encoderConfig{
+		os:            hostOS,
 		linkType:      o.LinkType,
 		comments:      !o.NoComments,
 		maxInterfaces: o.MaxInterfaces,

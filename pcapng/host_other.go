@@ -4,8 +4,8 @@ package pcapng
 
 import "runtime"
 
-// hostInfo returns the default shb_os and shb_hardware where uname(2) is not
-// used: Go's names for the operating system and architecture.
-func hostInfo() (osName, machine string) {
+// HostInfo returns the operating system and machine names where uname(2) is
+// not used: Go's names for them.
+func HostInfo() (osName, machine string) {
 	return runtime.GOOS, runtime.GOARCH
 }

@@ -708,7 +708,7 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	osName, machine := hostInfo()
+	osName, machine := HostInfo()
 	if osName == "" || s.section.os != osName || s.section.hardware != machine || s.section.application != "" || s.section.comment != "" {
 		t.Errorf("default section %+v, want OS %q, hardware %q", s.section, osName, machine)
 	}

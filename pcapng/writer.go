@@ -100,7 +100,7 @@ func NewWriter(w io.Writer, opts *WriterOptions) *Writer {
 		o = *opts
 	}
 	if o.OS == "" || o.Hardware == "" {
-		osName, machine := hostInfo()
+		osName, machine := HostInfo()
 		if o.OS == "" {
 			o.OS = osName
 		}
