@@ -453,3 +453,16 @@ func TestIntegrationReceiveZeroAllocs(t *testing.T) {
 		t.Fatalf("only %d events in 301 calls", got)
 	}
 }
+
+// NLBufSize outside what the kernel accepts is clamped (the kernel would
+// ignore it and still acknowledge success).
+func TestIntegrationNLBufSizeClamped(t *testing.T) {
+	ns := newLoggingNS(t)
+	for _, tt := range []struct{ set, want int }{{1000, nflog.MinNLBufSize}, {1 << 20, nflog.MaxNLBufSize}, {65536, 65536}} {
+		l := listen(t, ns, nflog.Config{NLBufSize: tt.set})
+		if got := l.Config().NLBufSize; got != tt.want {
+			t.Errorf("NLBufSize %d: in effect %d, want %d", tt.set, got, tt.want)
+		}
+		l.Close()
+	}
+}
