@@ -310,11 +310,17 @@ func (l *Listener) Unbind() error {
 	if l.unbindSeq.Load() != 0 {
 		return nil
 	}
-	seq, err := l.sendLocked(0, uint16(l.cfg.Group), encodeCmd(cmdUnbind), true)
-	if err != nil {
+	// The reader may see the acknowledgment before Send returns, so it must
+	// know the sequence number first.
+	next := l.reqSeq + 1
+	if next == 0 {
+		next = 1
+	}
+	l.unbindSeq.Store(next)
+	if _, err := l.sendLocked(0, uint16(l.cfg.Group), encodeCmd(cmdUnbind), true); err != nil {
+		l.unbindSeq.Store(0)
 		return &OpError{Op: "unbind", Group: l.cfg.Group, Err: err}
 	}
-	l.unbindSeq.Store(seq)
 	return l.conn.SetReadDeadline(time.Now().Add(drainTimeout))
 }
 
