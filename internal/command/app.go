@@ -47,7 +47,7 @@ nflogcap demo                                            # try it in a throwaway
 }
 
 func onUsageError(c *cli.Context, err error, _ bool) error {
-	return &UsageError{Err: fmt.Errorf("%v (see nflogcap --help)", err)}
+	return &UsageError{Err: fmt.Errorf("%s (see nflogcap --help)", usageMessage(c, err))}
 }
 
 func runCapture(c *cli.Context, version string) error {
