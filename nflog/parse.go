@@ -148,92 +148,118 @@ func parsePacket(body []byte, recvTime time.Time, ev *Event) string {
 	ev.Time = recvTime
 	ev.TimeSource = TimeReceived
 
-	d := newAttrDecoder(body[nfgenHeaderLen:])
-	for d.next() {
-		switch d.typ {
+	// The attribute walk is written out here, not through attrDecoder's
+	// methods: on the per-packet path the calls cost more than the parsing.
+	// Every slice is still bounds-checked against the message.
+	b := body[nfgenHeaderLen:]
+	for len(b) > 0 {
+		if len(b) < nlaHeaderLen {
+			return errAttrTruncated.Error()
+		}
+		l := int(binary.NativeEndian.Uint16(b))
+		if l < nlaHeaderLen || l > len(b) {
+			return errAttrLength.Error()
+		}
+		typ := binary.NativeEndian.Uint16(b[2:]) & nlaTypeMask
+		data := b[nlaHeaderLen:l]
+		b = b[min(align4(l), len(b)):]
+		ok := true
+		switch typ {
 		case attrPacketHdr:
-			if len(d.data) != 4 {
+			if len(data) != 4 {
 				return "packet header attribute has the wrong size"
 			}
-			ev.HWProtocol = binary.BigEndian.Uint16(d.data)
-			ev.Hook = d.data[2]
+			ev.HWProtocol = binary.BigEndian.Uint16(data)
+			ev.Hook = data[2]
 		case attrMark:
-			ev.Mark = d.be32()
+			ev.Mark, ok = be32(data)
 		case attrTimestamp:
-			if len(d.data) != 16 {
+			if len(data) != 16 {
 				return "timestamp attribute has the wrong size"
 			}
-			sec := binary.BigEndian.Uint64(d.data)
-			usec := binary.BigEndian.Uint64(d.data[8:])
+			sec := binary.BigEndian.Uint64(data)
+			usec := binary.BigEndian.Uint64(data[8:])
 			if sec > 1<<62 || usec >= 1e6 {
 				return "timestamp attribute out of range"
 			}
 			ev.Time = time.Unix(int64(sec), int64(usec)*1000)
 			ev.TimeSource = TimeKernel
 		case attrInDev:
-			ev.InDev = d.be32()
+			ev.InDev, ok = be32(data)
 		case attrOutDev:
-			ev.OutDev = d.be32()
+			ev.OutDev, ok = be32(data)
 		case attrPhysInDev:
-			ev.PhysInDev = d.be32()
+			ev.PhysInDev, ok = be32(data)
 		case attrPhysOutDev:
-			ev.PhysOutDev = d.be32()
+			ev.PhysOutDev, ok = be32(data)
 		case attrHWAddr:
-			if len(d.data) < 4 {
+			if len(data) < 4 {
 				return "hardware address attribute truncated"
 			}
-			n := int(binary.BigEndian.Uint16(d.data))
-			if n > len(d.data)-4 {
+			n := int(binary.BigEndian.Uint16(data))
+			if n > len(data)-4 {
 				return "hardware address longer than its attribute"
 			}
-			ev.HWAddr = d.data[4 : 4+n]
+			ev.HWAddr = data[4 : 4+n]
 		case attrPayload:
-			ev.Payload = d.data
+			ev.Payload = data
 		case attrPrefix:
-			p := d.data
-			if i := bytes.IndexByte(p, 0); i >= 0 {
-				p = p[:i]
+			if i := bytes.IndexByte(data, 0); i >= 0 {
+				data = data[:i]
 			}
-			ev.Prefix = p
+			ev.Prefix = data
 		case attrUID:
-			ev.UID = d.be32()
+			ev.UID, ok = be32(data)
 		case attrSeq:
-			ev.Seq = d.be32()
+			ev.Seq, ok = be32(data)
 		case attrSeqGlobal:
-			ev.SeqGlobal = d.be32()
+			ev.SeqGlobal, ok = be32(data)
 		case attrGID:
-			ev.GID = d.be32()
+			ev.GID, ok = be32(data)
 		case attrHWType:
-			ev.HWType = d.be16()
+			ev.HWType, ok = be16(data)
 		case attrHWHeader:
-			ev.HWHeader = d.data
+			ev.HWHeader = data
 		case attrHWLen:
-			ev.HWLen = d.be16()
+			ev.HWLen, ok = be16(data)
 		case attrCT:
-			ev.CT = d.data
+			ev.CT = data
 		case attrCTInfo:
-			ev.CTInfo = d.be32()
+			ev.CTInfo, ok = be32(data)
 		case attrVLAN:
-			if reason := parseVLAN(d.data, ev); reason != "" {
+			if reason := parseVLAN(data, ev); reason != "" {
 				return reason
 			}
 		case attrL2Header:
-			ev.L2Header = d.data
+			ev.L2Header = data
 		default:
 			continue // newer kernels may add attributes; skip them
 		}
-		if d.err != nil {
-			return fmt.Sprintf("attribute %d: %v", d.typ, d.err)
+		if !ok {
+			return fmt.Sprintf("attribute %d: %v", typ, errAttrSize)
 		}
-		ev.Present |= 1 << d.typ
-	}
-	if d.err != nil {
-		return d.err.Error()
+		ev.Present |= 1 << typ
 	}
 	if !ev.Has(AttrPacketHdr) {
 		return "packet message without a packet header attribute"
 	}
 	return ""
+}
+
+// be16 and be32 read attribute integers, which the kernel sends in network
+// order, checking the size.
+func be16(b []byte) (uint16, bool) {
+	if len(b) != 2 {
+		return 0, false
+	}
+	return binary.BigEndian.Uint16(b), true
+}
+
+func be32(b []byte) (uint32, bool) {
+	if len(b) != 4 {
+		return 0, false
+	}
+	return binary.BigEndian.Uint32(b), true
 }
 
 func parseVLAN(b []byte, ev *Event) string {
