@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -72,28 +73,34 @@ func TestDiskFull(t *testing.T) {
 			}
 			names := captureFiles(t, dir)
 			var packets uint64
-			for i, name := range names {
+			cut, named := false, false
+			for _, name := range names {
 				if strings.HasSuffix(name, ".part") {
 					t.Fatalf("%s left as .part", name)
 				}
 				data := mustRead(t, filepath.Join(dir, name))
-				if i < len(names)-1 {
+				recs, valid := parseRecords(data)
+				if !cut && valid == len(data) && len(recs) >= 2 && recs[len(recs)-1].kind == 'T' {
 					packets += uint64(len(checkWhole(t, name, data)))
 					continue
 				}
-				// The failed file: a valid prefix of what was written,
-				// header and packets, to its last byte.
-				recs, valid := parseRecords(data)
-				if valid != len(data) || int64(valid) != we.Length || recs[0].kind != 'H' {
+				// Cut by the error: a valid prefix of what was written,
+				// header and packets, to its last byte. The file before the
+				// current one is finished in the background, so the disk may
+				// fill while its end is written, and the next one is cut too.
+				cut = true
+				named = named || name == filepath.Base(we.Path)
+				seq, _ := strconv.Atoi(strings.Split(name, "_")[1])
+				if valid != len(data) || len(recs) == 0 || recs[0].kind != 'H' || (name == filepath.Base(we.Path) && int64(valid) != we.Length) {
 					t.Fatalf("%s: %d bytes, valid prefix %d, reported %d", name, len(data), valid, we.Length)
 				}
-				if want := hooks.files[i][:len(data)]; string(data) != string(want) {
+				if want := hooks.files[seq-1][:len(data)]; string(data) != string(want) {
 					t.Fatalf("%s is not a prefix of what was written", name)
 				}
 				packets += uint64(len(recs) - 1)
 			}
-			if packets == 0 || len(names) < 2 {
-				t.Fatalf("%d packets in %v", packets, names)
+			if packets == 0 || len(names) < 2 || !named {
+				t.Fatalf("%d packets in %v; the error names %s", packets, names, we.Path)
 			}
 			e := fileEntries(t, dir)[filepath.Base(we.Path)]
 			if e.Error == "" || e.Packets != nil {

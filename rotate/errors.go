@@ -13,9 +13,10 @@ var ErrClosed = errors.New("rotate: rotator closed")
 // (ENOSPC, EIO, a failing hook). The file was cut back to its last complete
 // record, closed and renamed to its final name, so it stays readable.
 type WriteError struct {
-	Path   string // final path of the file
-	Length int64  // bytes kept
-	Err    error  // the cause; errors.Is(err, syscall.ENOSPC) works through it
+	Path    string // final path of the file
+	Length  int64  // bytes kept
+	Removed bool   // no complete record was written, so the (rotated) file was removed
+	Err     error  // the cause; errors.Is(err, syscall.ENOSPC) works through it
 }
 
 func (e *WriteError) Error() string {
@@ -23,6 +24,9 @@ func (e *WriteError) Error() string {
 	var errno syscall.Errno
 	if errors.As(e.Err, &errno) {
 		cause = errno // the file name is said once, here
+	}
+	if e.Removed {
+		return fmt.Sprintf("rotate: write %s: %v (not one complete record written; file removed)", e.Path, cause)
 	}
 	return fmt.Sprintf("rotate: write %s: %v (file closed at its last complete record, %d bytes)", e.Path, cause, e.Length)
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"slices"
 )
 
 // runFinisher finishes files in the order they were closed.
@@ -42,6 +43,19 @@ func (r *Rotator) finish(f *openFile) error {
 	if werr != nil {
 		result = &WriteError{Path: f.info.Path, Length: length, Err: werr}
 		f.sum = nil // counts from the hooks include what was cut
+	}
+	if werr != nil && length == 0 && f.part != f.info.Path {
+		// Not one complete record reached the disk (it was full before this
+		// file got its turn): an empty file is no capture, so it goes, as
+		// Recover removes such a .part file, and the manifest does not list it.
+		if err := os.Remove(f.part); err != nil {
+			return firstErr(result, err)
+		}
+		result.(*WriteError).Removed = true
+		r.mu.Lock()
+		r.ring = slices.DeleteFunc(r.ring, func(rf ringFile) bool { return rf.seq == f.info.Seq })
+		r.mu.Unlock()
+		return result
 	}
 	if f.part != f.info.Path {
 		if err := renameNoReplace(f.part, f.info.Path); err != nil {
@@ -141,6 +155,27 @@ func (r *Rotator) freeSpace() bool {
 	}
 	r.cfg.Logf("rotate: disk full in %s and no finished file left to delete", r.dir)
 	return false
+}
+
+// dropOldest is the manifest's noSpace in ring mode: a manifest write found
+// the disk full, so the oldest finished file goes. Unlike deleteAt it leaves
+// the manifest to its caller. r.mu is held.
+func (r *Rotator) dropOldest() (string, bool) {
+	for i, rf := range r.ring {
+		if rf.busy {
+			continue
+		}
+		path := filepath.Join(r.dir, rf.name)
+		if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
+			r.cfg.Logf("rotate: delete oldest %s: %v", path, err)
+			return "", false
+		}
+		r.ring = slices.Delete(r.ring, i, i+1)
+		r.cfg.Logf("rotate: deleted %s (no space; keeping %d files)", path, r.cfg.MaxFiles)
+		return rf.name, true
+	}
+	r.cfg.Logf("rotate: disk full in %s and no finished file left to delete", r.dir)
+	return "", false
 }
 
 // deleteAt removes ring entry i from the directory and the manifest. r.mu is

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -80,6 +82,54 @@ type manifest struct {
 	dir  string
 	mode os.FileMode
 	sums []sumLine // what MANIFEST.sha256 lists, in order
+
+	// noSpace, set in ring mode, makes room when a manifest write fails
+	// with ENOSPC: it deletes the oldest finished file and returns its name
+	// (ok false when there is none). It must not call the manifest.
+	noSpace func() (name string, ok bool)
+	freed   []string // deleted by noSpace; their records are still to write
+}
+
+// retry runs op; while it fails for lack of space and noSpace deletes a
+// file, the file leaves the sums and op runs again. op must leave the
+// manifest files as they were when it fails.
+func (m *manifest) retry(op func() error) error {
+	for {
+		err := op()
+		if err == nil || m.noSpace == nil || !errors.Is(err, syscall.ENOSPC) {
+			return err
+		}
+		name, ok := m.noSpace()
+		if !ok {
+			return err
+		}
+		m.drop(name)
+		m.freed = append(m.freed, name)
+	}
+}
+
+// drop removes name from the sums (in memory).
+func (m *manifest) drop(name string) {
+	m.sums = slices.DeleteFunc(m.sums, func(s sumLine) bool { return s.name == name })
+}
+
+// recordFreed writes the sums and the deletion records of the files noSpace
+// deleted.
+func (m *manifest) recordFreed(now time.Time) error {
+	for len(m.freed) > 0 {
+		if err := m.retry(m.writeSums); err != nil {
+			return err
+		}
+		batch := m.freed
+		m.freed = nil
+		for _, name := range batch {
+			e := Entry{Type: RecordDeleted, Name: name, Reason: "no space", Time: timeString(now)}
+			if err := m.retry(func() error { return m.appendIndex(e) }); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 type sumLine struct{ hash, name string }
@@ -113,26 +163,28 @@ func loadManifest(dir string, mode os.FileMode) (*manifest, error) {
 
 // add records a finished file: a line in the index, then the sums file.
 func (m *manifest) add(f finished, now time.Time) error {
-	if err := m.appendIndex(f.entry(now)); err != nil {
+	e := f.entry(now)
+	if err := m.retry(func() error { return m.appendIndex(e) }); err != nil {
 		return err
 	}
 	m.sums = append(m.sums, sumLine{f.sha256, f.name})
-	return m.writeSums()
+	if err := m.retry(m.writeSums); err != nil {
+		return err
+	}
+	return m.recordFreed(now)
 }
 
 // remove records that name left the directory.
 func (m *manifest) remove(name, reason string, now time.Time) error {
-	kept := m.sums[:0]
-	for _, s := range m.sums {
-		if s.name != name {
-			kept = append(kept, s)
-		}
-	}
-	m.sums = kept
-	if err := m.writeSums(); err != nil {
+	m.drop(name)
+	if err := m.retry(m.writeSums); err != nil {
 		return err
 	}
-	return m.appendIndex(Entry{Type: RecordDeleted, Name: name, Reason: reason, Time: timeString(now)})
+	e := Entry{Type: RecordDeleted, Name: name, Reason: reason, Time: timeString(now)}
+	if err := m.retry(func() error { return m.appendIndex(e) }); err != nil {
+		return err
+	}
+	return m.recordFreed(now)
 }
 
 // appendIndex appends one JSON line to MANIFEST.jsonl and fsyncs it.
@@ -146,7 +198,13 @@ func (m *manifest) appendIndex(e Entry) error {
 	if err != nil {
 		return fmt.Errorf("rotate: write %s: %w", path, err)
 	}
-	_, err = f.Write(append(line, '\n'))
+	fi, err := f.Stat()
+	if err == nil {
+		_, err = f.Write(append(line, '\n'))
+		if err != nil {
+			f.Truncate(fi.Size()) // no torn line (disk full): the index stays as it was
+		}
+	}
 	if err == nil {
 		err = f.Sync()
 	}

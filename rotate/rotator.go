@@ -130,6 +130,9 @@ func (r *Rotator) loadDir() error {
 		if err != nil {
 			return err
 		}
+		if r.cfg.MaxFiles > 0 {
+			m.noSpace = r.dropOldest
+		}
 		r.man = m
 	}
 	if r.cfg.Single {
@@ -274,6 +277,12 @@ func (r *Rotator) check() error {
 	}
 	return nil
 }
+
+// Err returns the error that stopped the Rotator, if any. When the current
+// file's writer has failed (a caller writing through the io.Writer Hooks.Open
+// received may learn it first), the file is closed at its last complete
+// record, as after an error of Write, and the *WriteError is returned.
+func (r *Rotator) Err() error { return r.check() }
 
 // RotateIfDue rotates when the current file has reached MaxBytes or its time
 // is up. Call it between records, as often as convenient: it makes no

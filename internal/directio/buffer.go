@@ -28,12 +28,18 @@ func newBuffer(size int) *buffer {
 }
 
 // addEnd records that a record ends at stream offset end. When the list is
-// full the last slot is overwritten: the latest end is the one that matters
-// most, and memory stays fixed.
+// full every other end is dropped, so memory stays fixed while the ends kept
+// stay spread over the whole buffer: a write that fails part way (ENOSPC)
+// cuts the file close to where the data on disk really ends, not back to the
+// first maxRecordEnds records. The cost is one pass per maxRecordEnds/2 records.
 func (b *buffer) addEnd(end int64) {
 	if len(b.ends) == cap(b.ends) {
-		b.ends[len(b.ends)-1] = end
-		return
+		k := 0
+		for i := 1; i < len(b.ends); i += 2 {
+			b.ends[k] = b.ends[i]
+			k++
+		}
+		b.ends = b.ends[:k]
 	}
 	b.ends = append(b.ends, end)
 }

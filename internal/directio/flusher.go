@@ -5,6 +5,7 @@ package directio
 import (
 	"errors"
 	"fmt"
+	"io"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
@@ -76,10 +77,11 @@ func (w *Writer) writeBuffer(b *buffer) error {
 }
 
 // writeRetry writes p at off (or sequentially when off < 0). On ENOSPC it asks
-// Options.OnNoSpace for room and retries once. A filesystem that accepted
-// O_DIRECT but refuses a direct write (EINVAL) gets ordinary writes from then on.
+// Options.OnNoSpace for room and retries, as long as room is made: writers of
+// other files may take it first. A filesystem that accepted O_DIRECT but
+// refuses a direct write (EINVAL) gets ordinary writes from then on.
 func (w *Writer) writeRetry(p []byte, off int64) (int, error) {
-	retried, fellBack := false, false
+	fellBack := false
 	done := 0
 	for {
 		n, err := w.writeOnce(p[done:], off, done)
@@ -89,8 +91,7 @@ func (w *Writer) writeRetry(p []byte, off int64) (int, error) {
 			return done, nil
 		}
 		switch {
-		case errors.Is(err, unix.ENOSPC) && !retried && w.opts.OnNoSpace != nil && w.opts.OnNoSpace():
-			retried = true
+		case errors.Is(err, unix.ENOSPC) && w.opts.OnNoSpace != nil && w.opts.OnNoSpace():
 		case errors.Is(err, unix.EINVAL) && w.flusher.direct.Load() && !fellBack && done%blockSize == 0:
 			fellBack = true
 			if ferr := w.clearDirect(); ferr != nil {
@@ -104,14 +105,31 @@ func (w *Writer) writeRetry(p []byte, off int64) (int, error) {
 }
 
 func (w *Writer) writeOnce(p []byte, off int64, done int) (int, error) {
-	var n int
-	var err error
 	if off < 0 {
-		n, err = w.f.Write(p)
-	} else {
-		n, err = w.f.WriteAt(p, off+int64(done))
+		n, err := w.f.Write(p)
+		return n, unwrapPath(err)
 	}
-	return n, unwrapPath(err)
+	// Not os.File.WriteAt: when a pwrite writes part of p and the next one
+	// fails (ENOSPC), it returns the error without counting the part, and
+	// the complete records in it would be cut off the file.
+	fd := int(w.f.Fd())
+	n := 0
+	for n < len(p) {
+		m, err := unix.Pwrite(fd, p[n:], off+int64(done+n))
+		if err == unix.EINTR {
+			continue
+		}
+		if m > 0 {
+			n += m
+		}
+		if err != nil {
+			return n, err
+		}
+		if m == 0 {
+			return n, io.ErrUnexpectedEOF
+		}
+	}
+	return n, nil
 }
 
 func (w *Writer) clearDirect() error {

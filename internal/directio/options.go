@@ -14,9 +14,9 @@ const (
 	DefaultBuffers    = 4
 )
 
-// maxRecordEnds bounds how many record ends a buffer remembers exactly. Past
-// it only the last one is kept, which can cut more after an error but never
-// leaves a torn record.
+// maxRecordEnds bounds how many record ends a buffer remembers. Past it they
+// are thinned out (see buffer.addEnd), which can cut a few records more after
+// an error but never leaves a torn record.
 const maxRecordEnds = 512
 
 // Options configures a Writer. A nil *Options, or a zero field, means the
@@ -51,7 +51,9 @@ type Options struct {
 
 	// OnNoSpace, if set, is called by the writer goroutine when a write fails
 	// with ENOSPC. If it returns true (it freed room, say by deleting an old
-	// file), the write is retried once; otherwise the error stands.
+	// file), the write is retried, and it is called again if the retry finds
+	// the disk full again (another writer took the room); once it returns
+	// false the error stands.
 	OnNoSpace func() bool
 }
 
