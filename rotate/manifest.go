@@ -139,6 +139,10 @@ type sumLine struct{ hash, name string }
 func loadManifest(dir string, mode os.FileMode) (*manifest, error) {
 	m := &manifest{dir: dir, mode: mode}
 	path := filepath.Join(dir, ManifestSums)
+	// A rewrite killed before its rename leaves the temporary file; the
+	// manifest itself is whole (rename is atomic), so the leftover goes.
+	// The caller holds the directory lock: no rewrite is under way.
+	os.Remove(path + ".tmp")
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return m, nil
