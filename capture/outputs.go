@@ -73,19 +73,30 @@ func (f *fileOutput) Close(io.Writer) (rotate.Summary, error) {
 func (f *fileOutput) writeBatch(evs []nflog.Event) error {
 	for i := range evs {
 		if err := f.enc.write(&evs[i]); err != nil {
-			return err
+			return f.fileErr(err)
 		}
 	}
 	if err := f.pw.Flush(); err != nil {
-		return err
+		return f.fileErr(err)
 	}
 	_, err := f.rot.RotateIfDue()
 	return err
 }
 
+// fileErr reports an error of the pcapng writer, which writes straight to
+// the current file's writer: when that writer failed (disk full), the
+// Rotator closes the file at its last complete record and returns the
+// *rotate.WriteError that names it by its final name.
+func (f *fileOutput) fileErr(err error) error {
+	if rerr := f.rot.Err(); rerr != nil {
+		return rerr
+	}
+	return err
+}
+
 func (f *fileOutput) tick() error {
 	if err := f.pw.Flush(); err != nil {
-		return err
+		return f.fileErr(err)
 	}
 	if err := f.rot.Tick(); err != nil {
 		return err

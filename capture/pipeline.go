@@ -92,6 +92,13 @@ func Start(ctx context.Context, opts Options) (*Capture, error) {
 		c.closeListeners()
 		return nil, err
 	}
+	// Said only now that packets have somewhere to go: a capture that fails
+	// to start (an output it cannot create after -Z) prints one error line.
+	if !opts.Quiet {
+		for _, l := range c.listeners {
+			fmt.Fprintln(opts.Stderr, listeningLine(l, &c.opts))
+		}
+	}
 	for _, l := range c.listeners {
 		c.readers.Add(1)
 		go c.readLoop(l)
@@ -115,8 +122,7 @@ func Start(ctx context.Context, opts Options) (*Capture, error) {
 	return c, nil
 }
 
-// bind opens a listener per group and the interface-name resolver, and says
-// on stderr what it listens on.
+// bind opens a listener per group and the interface-name resolver.
 func (c *Capture) bind(ctx context.Context) error {
 	o := &c.opts
 	for _, g := range o.Groups {
@@ -147,11 +153,6 @@ func (c *Capture) bind(ctx context.Context) error {
 		copyMode:      o.Listener.CopyMode,
 		snaplen:       o.Listener.Snaplen,
 		names:         names,
-	}
-	if !o.Quiet {
-		for _, l := range c.listeners {
-			fmt.Fprintln(o.Stderr, listeningLine(l, o))
-		}
 	}
 	return nil
 }
@@ -210,6 +211,9 @@ func (c *Capture) openOutputs(stream *os.File) error {
 			rc.Logf = func(format string, args ...any) {
 				fmt.Fprintf(o.Stderr, "nflogcap: "+format+"\n", args...)
 			}
+		}
+		if rc.MaxBytes > 0 && rc.BufferSize == 0 {
+			rc.BufferSize = fileBufferSize(rc.MaxBytes)
 		}
 		if rc.MaxBytes == 0 && rc.Interval == 0 && rc.MaxFiles == 0 {
 			rc.Single = true
@@ -436,3 +440,13 @@ func openNS(cfg nflog.Config) (int, func(), error) {
 }
 
 var _ = rotate.Gzip
+
+// fileBufferSize sizes the write buffers of files rotated at maxBytes: half
+// a file each, between 256 KiB and the 4 MiB default. Every file gets its
+// own buffers, so with small files (-C 1MB) default-sized ones would be
+// mostly empty memory allocated anew at each rotation.
+func fileBufferSize(maxBytes int64) int {
+	const lo, hi, align = 256 << 10, 4 << 20, 4096
+	n := min(max((maxBytes/2+align-1)&^(align-1), lo), hi)
+	return int(n)
+}

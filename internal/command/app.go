@@ -2,9 +2,10 @@ package command
 
 import (
 	"context"
-
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"runtime/pprof"
@@ -85,7 +86,11 @@ func runCapture(c *cli.Context, version string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	return run(c.Context, o)
+	err = run(c.Context, o)
+	if err != nil && s.user != "" && errors.Is(err, fs.ErrPermission) {
+		err = fmt.Errorf("%w (files are created as -Z user %s, who may not write there)", err, s.user)
+	}
+	return err
 }
 
 // run captures until ctx ends (SIGINT, SIGTERM), the count or duration is

@@ -129,6 +129,9 @@ func parseGroups(values []string) ([]int, error) {
 	for _, v := range values {
 		for _, part := range strings.Split(v, ",") {
 			part = strings.TrimSpace(part)
+			if part == "" {
+				continue // NFLOGCAP_GROUP= (empty) or a trailing comma: no group
+			}
 			g, err := strconv.Atoi(part)
 			if err != nil || g < 1 || g > 65535 {
 				return nil, usagef("invalid --group %q: want an NFLOG group number 1..65535", part)
@@ -184,7 +187,12 @@ func parseRcvBuf(c *cli.Context, l *nflog.Config) error {
 		return err
 	}
 	if maxSize < size {
-		return usagef("--rcvbuf-max %s is smaller than --rcvbuf %s", c.String(flagRcvBufMax), c.String(flagRcvBuf))
+		def := ""
+		if !c.IsSet(flagRcvBuf) {
+			def = " (the default)"
+		}
+		return usagef("--rcvbuf-max %s is smaller than --rcvbuf %s%s: the buffer grows from --rcvbuf up to --rcvbuf-max, so allowed is --rcvbuf-max >= --rcvbuf",
+			c.String(flagRcvBufMax), c.String(flagRcvBuf), def)
 	}
 	l.RcvBufMax = int(maxSize)
 	return nil
