@@ -3,6 +3,7 @@ package nflog
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"syscall"
 )
 
@@ -82,5 +83,8 @@ type OpError struct {
 	Err   error
 }
 
-func (e *OpError) Error() string { return "nflog: " + e.Op + ": " + e.Err.Error() }
+func (e *OpError) Error() string {
+	// The package's own errors carry the "nflog: " prefix already.
+	return "nflog: " + e.Op + ": " + strings.TrimPrefix(e.Err.Error(), "nflog: ")
+}
 func (e *OpError) Unwrap() error { return e.Err }

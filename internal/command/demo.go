@@ -53,6 +53,9 @@ func demoCommand(version string) *cli.Command {
 }
 
 func runDemo(c *cli.Context, version string) error {
+	if c.Args().Len() > 0 {
+		return usagef("demo: unexpected argument %q: demo takes only -w FILE", c.Args().First())
+	}
 	out := c.App.Writer
 	if os.Geteuid() != 0 {
 		return errors.New("demo: needs root to create a network namespace (run: sudo nflogcap demo)")
