@@ -64,7 +64,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.batch, "batch", 64, "datagrams per sendmmsg call")
 	tools := fs.String("tools", strings.Join(toolNames(), ","), "tools to run, comma-separated, in this order: "+strings.Join(toolNames(), ", "))
 	fs.StringVar(&o.nflogcap, "nflogcap", "./nflogcap", "nflogcap binary")
-	fastArgs := fs.String("fast-args", "", "extra nflogcap arguments for the nflogcap-fast run (split on spaces)")
+	fastArgs := fs.String("fast-args", "--no-comments", "extra nflogcap arguments for the nflogcap-fast run (split on spaces): its fastest settings")
 	fs.StringVar(&o.bare, "bare", "", "prebuilt bare reader (default: go build ./bench/bare into a temporary directory)")
 	fs.IntVar(&o.group, "group", 5000, "NFLOG group")
 	fs.StringVar(&o.dir, "dir", "/var/tmp/nflogcap-bench", "directory for capture files; must be disk-backed (tmpfs is refused)")

@@ -8,9 +8,11 @@ import (
 )
 
 // interfaceNamer resolves interface indexes to display names, already
-// escaped; ifNames in production, a map in tests.
+// escaped; ifNames in production, a map in tests. generation changes
+// whenever a name may have changed, so cached text can be rebuilt.
 type interfaceNamer interface {
 	lookup(idx uint32) (string, bool)
+	generation() uint64
 }
 
 // appendComment appends the packet's metadata as the opt_comment Wireshark
@@ -21,6 +23,39 @@ type interfaceNamer interface {
 // in and out are always there (empty when absent); the rest only when the
 // kernel sent them. Indexes whose interface is gone are written as #N.
 func appendComment(b []byte, ev *nflog.Event, names interfaceNamer, withPrefix bool) []byte {
+	return appendCommentTail(appendCommentHead(b, ev, names), ev, withPrefix)
+}
+
+// commentHeadAttrs are the attributes the head of a comment shows.
+const commentHeadAttrs = nflog.AttrPhysInDev | nflog.AttrPhysOutDev | nflog.AttrMark | nflog.AttrUID | nflog.AttrGID
+
+// commentHeadKey is everything the head of a comment depends on. Packets
+// of one flow share it, so the encoder reuses the head's text instead of
+// resolving names and formatting numbers for every packet.
+type commentHeadKey struct {
+	family                         nflog.Family
+	hook                           uint8
+	present                        nflog.Attr
+	in, out, physIn, physOut, mark uint32
+	uid, gid                       uint32
+	namesGeneration                uint64
+}
+
+func makeCommentHeadKey(ev *nflog.Event, names interfaceNamer) commentHeadKey {
+	k := commentHeadKey{
+		family: ev.Family, hook: ev.Hook, present: ev.Present & commentHeadAttrs,
+		in: ev.InDev, out: ev.OutDev, physIn: ev.PhysInDev, physOut: ev.PhysOutDev,
+		mark: ev.Mark, uid: ev.UID, gid: ev.GID,
+	}
+	if names != nil {
+		k.namesGeneration = names.generation()
+	}
+	return k
+}
+
+// appendCommentHead appends the part of the comment that stays the same
+// along a flow: hook, interfaces, mark, owner.
+func appendCommentHead(b []byte, ev *nflog.Event, names interfaceNamer) []byte {
 	b = append(b, "hook="...)
 	b = append(b, ev.HookName()...)
 	b = appendIf(b, " in=", ev.InDev, names)
@@ -43,6 +78,11 @@ func appendComment(b []byte, ev *nflog.Event, names interfaceNamer, withPrefix b
 		b = append(b, " gid="...)
 		b = strconv.AppendUint(b, uint64(ev.GID), 10)
 	}
+	return b
+}
+
+// appendCommentTail appends what changes from packet to packet.
+func appendCommentTail(b []byte, ev *nflog.Event, withPrefix bool) []byte {
 	if ev.Has(nflog.AttrSeq) {
 		b = append(b, " seq="...)
 		b = strconv.AppendUint(b, uint64(ev.Seq), 10)

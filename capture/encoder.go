@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"strconv"
@@ -36,6 +37,11 @@ type encoder struct {
 	overflow map[pcapng.LinkType]int
 	key      []byte
 	comment  []byte
+	head     []byte         // cached head of the comment (see commentHeadKey)
+	headKey  commentHeadKey // what head was built for
+	haveHead bool
+	lastKey  []byte // interface key of the previous packet, and its id:
+	lastID   int    // a flow's packets skip the map lookup
 	sll2     [sll2HeaderLen]byte
 	pkt      pcapng.Packet
 	sum      fileSummary
@@ -58,6 +64,9 @@ func newEncoder(cfg *encoderConfig, w *pcapng.Writer) *encoder {
 		overflow: make(map[pcapng.LinkType]int),
 		key:      make([]byte, 0, 256),
 		comment:  make([]byte, 0, 512),
+		head:     make([]byte, 0, 256),
+		lastKey:  make([]byte, 0, 256),
+		lastID:   -1,
 	}
 }
 
@@ -104,7 +113,11 @@ func (e *encoder) write(ev *nflog.Event) error {
 	p.DropCount = ev.LostBefore
 	p.Comment = nil
 	if e.cfg.comments || overflowed {
-		e.comment = appendComment(e.comment[:0], ev, e.cfg.names, overflowed)
+		if k := makeCommentHeadKey(ev, e.cfg.names); !e.haveHead || k != e.headKey {
+			e.head = appendCommentHead(e.head[:0], ev, e.cfg.names)
+			e.headKey, e.haveHead = k, true
+		}
+		e.comment = appendCommentTail(append(e.comment[:0], e.head...), ev, overflowed)
 		p.Comment = e.comment
 	}
 	if err := e.w.WritePacket(p); err != nil {
@@ -121,7 +134,11 @@ func (e *encoder) iface(ev *nflog.Event, lt pcapng.LinkType) (int, bool, error) 
 	e.key = binary.BigEndian.AppendUint16(e.key[:0], ev.Group)
 	e.key = binary.BigEndian.AppendUint16(e.key, uint16(lt))
 	e.key = append(e.key, ev.Prefix...)
+	if e.lastID >= 0 && bytes.Equal(e.key, e.lastKey) {
+		return e.lastID, false, nil
+	}
 	if id, ok := e.ifaces[string(e.key)]; ok {
+		e.lastKey, e.lastID = append(e.lastKey[:0], e.key...), id
 		return id, false, nil
 	}
 	if len(e.ifaces) >= e.cfg.maxInterfaces {
@@ -157,6 +174,7 @@ func (e *encoder) iface(ev *nflog.Event, lt pcapng.LinkType) (int, bool, error) 
 		return 0, false, err
 	}
 	e.ifaces[string(e.key)] = id
+	e.lastKey, e.lastID = append(e.lastKey[:0], e.key...), id
 	return id, false, nil
 }
 

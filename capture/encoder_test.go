@@ -24,6 +24,8 @@ func (f fakeNames) lookup(idx uint32) (string, bool) {
 	return n, ok
 }
 
+func (f fakeNames) generation() uint64 { return 0 }
+
 var testNames = fakeNames{1: "lo", 2: "vA", 3: "br0"}
 
 // fixtureEvents parses the recorded kernel datagrams of testdata/nflog, in a
@@ -197,3 +199,39 @@ func FuzzEncoder(f *testing.F) {
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// renamingNames is a namer whose names change, as ifNames' do after a rename.
+type renamingNames struct {
+	names fakeNames
+	gen   uint64
+}
+
+func (r *renamingNames) lookup(idx uint32) (string, bool) { return r.names.lookup(idx) }
+func (r *renamingNames) generation() uint64                { return r.gen }
+
+// The comment head is reused along a flow but rebuilt when names change.
+func TestEncoderCommentFollowsRename(t *testing.T) {
+	ev := fixtureEvents(t)[0] // input on interface 1
+	names := &renamingNames{names: fakeNames{1: "lo"}}
+	var buf bytes.Buffer
+	w := pcapng.NewWriter(&buf, nil)
+	e := newEncoder(&encoderConfig{linkType: pcapng.LinkTypeRaw, comments: true, maxInterfaces: 10, copyMode: nflog.CopyPacket, names: names}, w)
+	comments := []string{}
+	for _, name := range []string{"lo", "lo", "renamed"} {
+		names.names[1] = name
+		if name == "renamed" {
+			names.gen++
+		}
+		if err := e.write(&ev); err != nil {
+			t.Fatal(err)
+		}
+		comments = append(comments, string(e.comment))
+	}
+	w.Close()
+	want := []string{"hook=input in=lo out= seq=0 seqglobal=1", "hook=input in=lo out= seq=0 seqglobal=1", "hook=input in=renamed out= seq=0 seqglobal=1"}
+	for i := range want {
+		if comments[i] != want[i] {
+			t.Errorf("packet %d: comment %q, want %q", i, comments[i], want[i])
+		}
+	}
+}

@@ -31,7 +31,10 @@ type ifNames struct {
 	lastMiss atomic.Int64 // unix ns of the last miss-triggered dump
 	done     chan struct{}
 	misses   atomic.Uint64
+	gen      atomic.Uint64 // bumped at every change of names
 }
+
+func (n *ifNames) generation() uint64 { return n.gen.Load() }
 
 // newIfNames opens route sockets in the namespace netnsFD (0: the caller's)
 // and loads the current interfaces. Close stops the watcher.
@@ -89,6 +92,7 @@ func (n *ifNames) refresh() error {
 		}
 	}
 	n.names.Store(&m)
+	n.gen.Add(1)
 	return nil
 }
 
@@ -120,6 +124,7 @@ func (n *ifNames) watchLinks() {
 			}
 		}
 		n.names.Store(&m)
+		n.gen.Add(1)
 		n.mu.Unlock()
 	}
 }

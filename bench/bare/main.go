@@ -35,8 +35,8 @@ func run() error {
 	group := flag.Uint("g", 5000, "NFLOG group")
 	rcvbuf := flag.Int("rcvbuf", 32<<20, "socket receive buffer, bytes (SO_RCVBUFFORCE)")
 	nlbufsiz := flag.Uint("nlbufsiz", 131072, "kernel batch buffer size, bytes (NFULA_CFG_NLBUFSIZ)")
-	qthresh := flag.Uint("qthresh", 64, "packets per kernel batch (NFULA_CFG_QTHRESH)")
-	timeout := flag.Uint("timeout", 10, "kernel batch flush timeout, 1/100 s (NFULA_CFG_TIMEOUT)")
+	qthresh := flag.Uint("qthresh", 1024, "packets per kernel batch (NFULA_CFG_QTHRESH); nflogcap's default, so the limit is measured with the same kernel batching")
+	timeout := flag.Uint("timeout", 1, "kernel batch flush timeout, 1/100 s (NFULA_CFG_TIMEOUT); nflogcap's default 10 ms")
 	bufsize := flag.Int("bufsize", 1<<20, "read buffer size, bytes")
 	flag.Parse()
 	if *group > 0xffff {

@@ -48,7 +48,7 @@ const (
 
 // Defaults chosen from the benchmark (see README, "Performance").
 const (
-	defaultQThresh      = "64"
+	defaultQThresh      = "1024"
 	defaultBatchTimeout = "10ms"
 	defaultRcvBuf       = "32MiB"
 	defaultRcvBufMax    = "64MiB"

@@ -37,6 +37,7 @@ type Writer struct {
 	closeErr  error
 
 	free     chan *buffer
+	all      []*buffer // every buffer, to release at Close
 	queue    chan item
 	synced   chan error
 	finished chan struct{}
@@ -141,7 +142,9 @@ func newWriter(f *os.File, name string, o Options, m writerMode) *Writer {
 		finished: make(chan struct{}),
 	}
 	for i := 0; i < o.Buffers; i++ {
-		w.free <- newBuffer(o.BufferSize)
+		b := newBuffer(o.BufferSize)
+		w.all = append(w.all, b)
+		w.free <- b
 	}
 	w.flusher.direct.Store(m.direct)
 	go w.run()
@@ -309,6 +312,12 @@ func (w *Writer) Close() error {
 	}
 	close(w.queue)
 	<-w.finished
+	// The writer goroutine is done with every buffer, and no caller may use
+	// one after Close.
+	w.cur = nil
+	for _, b := range w.all {
+		b.release()
+	}
 	err := w.Err()
 	if w.regular {
 		if err != nil {
