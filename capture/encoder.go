@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/nflogcap/nflogcap/internal/escape"
 	"github.com/nflogcap/nflogcap/nflog"
@@ -40,17 +39,21 @@ type encoder struct {
 	head     []byte         // cached head of the comment (see commentHeadKey)
 	headKey  commentHeadKey // what head was built for
 	haveHead bool
-	lastKey  []byte // interface key of the previous packet, and its id:
-	lastID   int    // a flow's packets skip the map lookup
-	sll2     [sll2HeaderLen]byte
-	pkt      pcapng.Packet
-	sum      fileSummary
+	// The previous packet's interface: a flow's packets skip building the
+	// key and the map lookup.
+	lastGroup  uint16
+	lastLT     pcapng.LinkType
+	lastPrefix []byte
+	lastID     int
+	sll2       [sll2HeaderLen]byte
+	pkt        pcapng.Packet
+	sum        fileSummary
 }
 
 // fileSummary is what the manifest records of a file.
 type fileSummary struct {
 	packets, lost, overflowed uint64
-	first, last               time.Time
+	first, last               int64 // packet timestamps, ns since the epoch
 	seqFirst, seqLast         uint32
 	hasSeq, multiGroup        bool
 	group                     uint16
@@ -58,15 +61,15 @@ type fileSummary struct {
 
 func newEncoder(cfg *encoderConfig, w *pcapng.Writer) *encoder {
 	return &encoder{
-		cfg:      cfg,
-		w:        w,
-		ifaces:   make(map[string]int),
-		overflow: make(map[pcapng.LinkType]int),
-		key:      make([]byte, 0, 256),
-		comment:  make([]byte, 0, 512),
-		head:     make([]byte, 0, 256),
-		lastKey:  make([]byte, 0, 256),
-		lastID:   -1,
+		cfg:        cfg,
+		w:          w,
+		ifaces:     make(map[string]int),
+		overflow:   make(map[pcapng.LinkType]int),
+		key:        make([]byte, 0, 256),
+		comment:    make([]byte, 0, 512),
+		head:       make([]byte, 0, 256),
+		lastPrefix: make([]byte, 0, 128),
+		lastID:     -1,
 	}
 }
 
@@ -82,7 +85,8 @@ func (e *encoder) write(ev *nflog.Event) error {
 	}
 	p := &e.pkt
 	p.Interface = id
-	p.Timestamp = ev.Time.UnixNano()
+	ts := ev.Time.UnixNano()
+	p.Timestamp = ts
 	p.LinkHeader = nil
 	p.OriginalLength = 0
 	switch lt {
@@ -123,7 +127,7 @@ func (e *encoder) write(ev *nflog.Event) error {
 	if err := e.w.WritePacket(p); err != nil {
 		return err
 	}
-	e.sum.add(ev, overflowed)
+	e.sum.add(ev, ts, overflowed)
 	return nil
 }
 
@@ -131,14 +135,14 @@ func (e *encoder) write(ev *nflog.Event) error {
 // type, describing a new interface on first sight. Past maxInterfaces the
 // packet goes to a catch-all interface per link type.
 func (e *encoder) iface(ev *nflog.Event, lt pcapng.LinkType) (int, bool, error) {
+	if e.lastID >= 0 && ev.Group == e.lastGroup && lt == e.lastLT && bytes.Equal(ev.Prefix, e.lastPrefix) {
+		return e.lastID, false, nil
+	}
 	e.key = binary.BigEndian.AppendUint16(e.key[:0], ev.Group)
 	e.key = binary.BigEndian.AppendUint16(e.key, uint16(lt))
 	e.key = append(e.key, ev.Prefix...)
-	if e.lastID >= 0 && bytes.Equal(e.key, e.lastKey) {
-		return e.lastID, false, nil
-	}
 	if id, ok := e.ifaces[string(e.key)]; ok {
-		e.lastKey, e.lastID = append(e.lastKey[:0], e.key...), id
+		e.remember(ev, lt, id)
 		return id, false, nil
 	}
 	if len(e.ifaces) >= e.cfg.maxInterfaces {
@@ -174,8 +178,13 @@ func (e *encoder) iface(ev *nflog.Event, lt pcapng.LinkType) (int, bool, error) 
 		return 0, false, err
 	}
 	e.ifaces[string(e.key)] = id
-	e.lastKey, e.lastID = append(e.lastKey[:0], e.key...), id
+	e.remember(ev, lt, id)
 	return id, false, nil
+}
+
+func (e *encoder) remember(ev *nflog.Event, lt pcapng.LinkType, id int) {
+	e.lastGroup, e.lastLT, e.lastID = ev.Group, lt, id
+	e.lastPrefix = append(e.lastPrefix[:0], ev.Prefix...)
 }
 
 // suffix tells apart the fallback interface of a prefix whose packets the
@@ -230,16 +239,14 @@ func (e *encoder) snapLen(lt pcapng.LinkType) uint32 {
 	return uint32(s)
 }
 
-func (s *fileSummary) add(ev *nflog.Event, overflowed bool) {
+func (s *fileSummary) add(ev *nflog.Event, ts int64, overflowed bool) {
 	if s.packets == 0 {
-		s.first = ev.Time
+		s.first = ts
 		s.group = ev.Group
 	} else if ev.Group != s.group {
 		s.multiGroup = true
 	}
-	if ev.Time.After(s.last) {
-		s.last = ev.Time
-	}
+	s.last = max(s.last, ts)
 	s.packets++
 	s.lost += ev.LostBefore
 	if overflowed {

@@ -207,7 +207,7 @@ type renamingNames struct {
 }
 
 func (r *renamingNames) lookup(idx uint32) (string, bool) { return r.names.lookup(idx) }
-func (r *renamingNames) generation() uint64                { return r.gen }
+func (r *renamingNames) generation() uint64               { return r.gen }
 
 // The comment head is reused along a flow but rebuilt when names change.
 func TestEncoderCommentFollowsRename(t *testing.T) {

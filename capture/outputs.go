@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"syscall"
+	"time"
 
 	"github.com/nflogcap/nflogcap/internal/directio"
 	"github.com/nflogcap/nflogcap/nflog"
@@ -63,7 +64,10 @@ func (f *fileOutput) Close(io.Writer) (rotate.Summary, error) {
 	s := f.enc.sum
 	f.overflowed += s.overflowed
 	f.enc.sum.overflowed = 0 // counted in f.overflowed now
-	sum := rotate.Summary{Packets: s.packets, Lost: s.lost, First: s.first, Last: s.last}
+	sum := rotate.Summary{Packets: s.packets, Lost: s.lost}
+	if s.packets > 0 {
+		sum.First, sum.Last = time.Unix(0, s.first), time.Unix(0, s.last)
+	}
 	if s.hasSeq && !s.multiGroup {
 		sum.SeqFirst, sum.SeqLast, sum.HasSeq = uint64(s.seqFirst), uint64(s.seqLast), true
 	}
