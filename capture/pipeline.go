@@ -62,15 +62,16 @@ func Start(ctx context.Context, opts Options) (*Capture, error) {
 	c := &Capture{opts: opts, tickStop: make(chan struct{}), tickDone: make(chan struct{})}
 
 	// A FIFO given to -w waits for its reader before anything is bound, so
-	// the kernel does not queue packets for nobody meanwhile.
+	// the kernel does not queue packets for nobody meanwhile. A character
+	// device (/dev/null, a tty) is a stream too.
 	var stream *os.File
-	if opts.Write != "" && opts.Write != "-" && isFIFO(opts.Write) {
-		if !opts.Quiet {
+	if opts.Write != "" && opts.Write != "-" && isStream(opts.Write) {
+		if !opts.Quiet && isFIFO(opts.Write) {
 			fmt.Fprintf(opts.Stderr, "nflogcap: waiting for a reader on FIFO %s\n", opts.Write)
 		}
 		f, err := os.OpenFile(opts.Write, os.O_WRONLY, 0)
 		if err != nil {
-			return nil, fmt.Errorf("open FIFO %s: %w", opts.Write, err)
+			return nil, fmt.Errorf("open %s: %w", opts.Write, err)
 		}
 		stream = f
 	}
@@ -203,7 +204,11 @@ func (c *Capture) openOutputs(stream *os.File) error {
 	case o.Write == "-":
 		c.outputs = append(c.outputs, newStreamOutput(o.Stdout, "standard output", &c.encCfg, app))
 	case stream != nil:
-		c.outputs = append(c.outputs, newStreamOutput(stream, "FIFO "+o.Write, &c.encCfg, app))
+		name := o.Write
+		if isFIFO(o.Write) {
+			name = "FIFO " + o.Write
+		}
+		c.outputs = append(c.outputs, newStreamOutput(stream, name, &c.encCfg, app))
 	default:
 		rc := o.Rotate
 		rc.Path = o.Write
@@ -418,6 +423,13 @@ func (c *Capture) closeListeners() {
 func isFIFO(path string) bool {
 	fi, err := os.Stat(path)
 	return err == nil && fi.Mode()&os.ModeNamedPipe != 0
+}
+
+// isStream reports whether path is a FIFO or a character device: written as
+// a stream, never created, renamed or rotated.
+func isStream(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode()&(os.ModeNamedPipe|os.ModeCharDevice) != 0
 }
 
 // openNS opens the capture's namespace for the interface-name resolver.

@@ -265,9 +265,9 @@ func parseOutput(c *cli.Context, o *capture.Options) error {
 	}
 	fi, err := os.Stat(o.Write)
 	switch {
-	case err == nil && fi.Mode()&os.ModeNamedPipe != 0:
+	case err == nil && fi.Mode()&(os.ModeNamedPipe|os.ModeCharDevice) != 0:
 		if rotating || rc.Manifest {
-			return usagef("-w %s is a FIFO: rotation and manifests need a file (use --live FIFO with -w FILE)", o.Write)
+			return usagef("-w %s is a FIFO or device: rotation and manifests need a file (use --live FIFO with -w FILE)", o.Write)
 		}
 		return nil
 	case err == nil && fi.IsDir():
