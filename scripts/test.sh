@@ -12,8 +12,9 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 
-# Debian packages the tests use: nft, ip, tshark/capinfos/dumpcap, setcap/capsh, setpriv, zstd.
-pkgs=(nftables iproute2 tshark libcap2-bin util-linux zstd)
+# Debian packages the tests use: nft, ip, tshark/capinfos/dumpcap/editcap, tcpdump (the
+# benchmark harness's own test), setcap/capsh, setpriv, zstd.
+pkgs=(nftables iproute2 tshark tcpdump libcap2-bin util-linux zstd)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
