@@ -68,9 +68,13 @@ func TestDiskFull(t *testing.T) {
 			if !strings.Contains(werr.Error(), we.Path) || !strings.HasPrefix(filepath.Base(we.Path), "fw_0000") || strings.HasSuffix(we.Path, ".part") {
 				t.Errorf("error %q does not name the final file", werr)
 			}
-			if err := r.Close(); !errors.Is(err, syscall.ENOSPC) {
-				t.Errorf("Close: %v, want the ENOSPC error again", err)
+			cerr := r.Close()
+			if !errors.Is(cerr, syscall.ENOSPC) {
+				t.Errorf("Close: %v, want the ENOSPC error again", cerr)
 			}
+			// The disk may stay too full for the manifest's last lines;
+			// Close then says so, and what the manifest lists still verifies.
+			behind := cerr != nil && strings.Contains(cerr.Error(), "the manifest lacks")
 			names := captureFiles(t, dir)
 			var packets uint64
 			cut, named := false, false
@@ -102,9 +106,9 @@ func TestDiskFull(t *testing.T) {
 			if packets == 0 || len(names) < 2 || !named {
 				t.Fatalf("%d packets in %v; the error names %s", packets, names, we.Path)
 			}
-			e := fileEntries(t, dir)[filepath.Base(we.Path)]
-			if e.Error == "" || e.Packets != nil {
-				t.Errorf("manifest entry of the cut file: %+v", e)
+			e, listed := fileEntries(t, dir)[filepath.Base(we.Path)]
+			if (listed || !behind) && (e.Error == "" || e.Packets != nil) {
+				t.Errorf("manifest entry of the cut file: %+v (manifest behind: %v)", e, behind)
 			}
 			sha256sumCheck(t, dir)
 		})

@@ -2,10 +2,17 @@ package rotate
 
 import (
 	"encoding/hex"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
+	"syscall"
+	"time"
 )
+
+// freeSpaceWait bounds how long a write on a full disk waits, in ring mode,
+// for an older file to be finished so that it can be deleted.
+const freeSpaceWait = 2 * time.Second
 
 // runFinisher finishes files in the order they were closed.
 func (r *Rotator) runFinisher() {
@@ -19,6 +26,7 @@ func (r *Rotator) runFinisher() {
 			r.mu.Unlock()
 		} else {
 			err = r.finish(job.f)
+			<-r.finishSlots
 		}
 		switch {
 		case job.done != nil:
@@ -107,6 +115,21 @@ func (r *Rotator) handOver(fin finished, seq int, path string) error {
 	return nil
 }
 
+// deferOnFullDisk lets a manifest write that failed for lack of space wait
+// (the capture's data matters more than its index): the entry stays pending,
+// is written with the next one when there is room, and Close reports it if
+// it never could be. r.mu is held.
+func (r *Rotator) deferOnFullDisk(err error) error {
+	if err == nil || !errors.Is(err, syscall.ENOSPC) {
+		return err
+	}
+	if !r.manifestBehind {
+		r.cfg.Logf("%v; the manifest is brought up to date when there is room", err)
+		r.manifestBehind = true
+	}
+	return nil
+}
+
 // record writes a final file's manifest entry and updates the ring; with
 // stillBusy the ring keeps it until its post-rotate command has run.
 func (r *Rotator) record(fin finished, seq int, stillBusy bool) error {
@@ -114,7 +137,7 @@ func (r *Rotator) record(fin finished, seq int, stillBusy bool) error {
 	defer r.mu.Unlock()
 	var err error
 	if r.man != nil {
-		err = r.man.add(fin, r.cfg.Clock())
+		err = r.deferOnFullDisk(r.man.add(fin, r.cfg.Clock()))
 	}
 	r.settle(seq, fin.name, stillBusy)
 	return err
@@ -145,16 +168,29 @@ func (r *Rotator) prune() {
 
 // freeSpace is directio's OnNoSpace in ring mode: it deletes the oldest
 // finished file and reports whether it did.
-func (r *Rotator) freeSpace() bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for i := range r.ring {
-		if !r.ring[i].busy {
-			return r.deleteAt(i, "no space")
+func (r *Rotator) freeSpace(self int) bool {
+	// A file older than the writer's own that is still being finished
+	// (flushed, fsynced, renamed) cannot go yet but will be deletable in a
+	// moment: wait for it rather than fail. Never wait for itself or newer.
+	deadline := time.Now().Add(freeSpaceWait)
+	for {
+		r.mu.Lock()
+		finishing := false
+		for i := range r.ring {
+			if !r.ring[i].busy {
+				ok := r.deleteAt(i, "no space")
+				r.mu.Unlock()
+				return ok
+			}
+			finishing = finishing || r.ring[i].seq < self
 		}
+		r.mu.Unlock()
+		if !finishing || time.Now().After(deadline) {
+			r.cfg.Logf("rotate: disk full in %s and no finished file left to delete", r.dir)
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
-	r.cfg.Logf("rotate: disk full in %s and no finished file left to delete", r.dir)
-	return false
 }
 
 // dropOldest is the manifest's noSpace in ring mode: a manifest write found
@@ -190,7 +226,7 @@ func (r *Rotator) deleteAt(i int, reason string) bool {
 	}
 	r.cfg.Logf("rotate: deleted %s (%s; keeping %d files)", path, reason, r.cfg.MaxFiles)
 	if r.man != nil {
-		if err := r.man.remove(victim.name, reason, r.cfg.Clock()); err != nil {
+		if err := r.deferOnFullDisk(r.man.remove(victim.name, reason, r.cfg.Clock())); err != nil {
 			r.bgErr = firstErr(r.bgErr, err)
 			r.bgFailed.Store(true)
 		}

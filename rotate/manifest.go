@@ -88,6 +88,11 @@ type manifest struct {
 	// (ok false when there is none). It must not call the manifest.
 	noSpace func() (name string, ok bool)
 	freed   []string // deleted by noSpace; their records are still to write
+
+	// pending are index lines not written yet, in order: a full disk
+	// (without a ring to make room) held them back. flush writes them first.
+	pending   []Entry
+	sumsStale bool // the last rewrite of MANIFEST.sha256 failed
 }
 
 // retry runs op; while it fails for lack of space and noSpace deletes a
@@ -166,30 +171,38 @@ func loadManifest(dir string, mode os.FileMode) (*manifest, error) {
 }
 
 // add records a finished file: a line in the index, then the sums file.
+// What a full disk keeps from being written stays pending and goes out with
+// the next call (or flush); the sums held in memory are complete either way.
 func (m *manifest) add(f finished, now time.Time) error {
-	e := f.entry(now)
-	if err := m.retry(func() error { return m.appendIndex(e) }); err != nil {
-		return err
-	}
+	m.pending = append(m.pending, f.entry(now))
 	m.sums = append(m.sums, sumLine{f.sha256, f.name})
+	return m.flush(now)
+}
+
+// remove records that name left the directory.
+func (m *manifest) remove(name, reason string, now time.Time) error {
+	m.drop(name)
+	m.pending = append(m.pending, Entry{Type: RecordDeleted, Name: name, Reason: reason, Time: timeString(now)})
+	return m.flush(now)
+}
+
+// flush writes the pending index lines in order, then the sums file.
+func (m *manifest) flush(now time.Time) error {
+	for len(m.pending) > 0 {
+		e := m.pending[0]
+		if err := m.retry(func() error { return m.appendIndex(e) }); err != nil {
+			return err
+		}
+		m.pending = m.pending[1:]
+	}
 	if err := m.retry(m.writeSums); err != nil {
 		return err
 	}
 	return m.recordFreed(now)
 }
 
-// remove records that name left the directory.
-func (m *manifest) remove(name, reason string, now time.Time) error {
-	m.drop(name)
-	if err := m.retry(m.writeSums); err != nil {
-		return err
-	}
-	e := Entry{Type: RecordDeleted, Name: name, Reason: reason, Time: timeString(now)}
-	if err := m.retry(func() error { return m.appendIndex(e) }); err != nil {
-		return err
-	}
-	return m.recordFreed(now)
-}
+// behind reports whether some of the manifest is still to be written.
+func (m *manifest) behind() bool { return len(m.pending) > 0 || m.sumsStale }
 
 // appendIndex appends one JSON line to MANIFEST.jsonl and fsyncs it.
 func (m *manifest) appendIndex(e Entry) error {
@@ -247,7 +260,9 @@ func (m *manifest) writeSums() error {
 	}
 	if err != nil {
 		os.Remove(tmp)
+		m.sumsStale = true
 		return fmt.Errorf("rotate: write %s: %w", path, err)
 	}
+	m.sumsStale = false
 	return syncDir(m.dir)
 }

@@ -18,6 +18,9 @@ import (
 // holds its write buffers until then; a capture that outruns it waits.
 const finishBacklog = 8
 
+// finishInFlight is how many closed files may wait for the finisher at once.
+const finishInFlight = 1
+
 // Rotator writes a capture into rotating files. Open, Write, RotateIfDue,
 // Rotate, Tick, Stats and Close must be called from one goroutine (the
 // capture loop); finishing, compressing and post-rotate commands run on
@@ -36,9 +39,10 @@ type Rotator struct {
 	closed    bool
 	closeErr  error
 
-	finishQ  chan finishJob
-	finished chan struct{}
-	work     *worker
+	finishQ     chan finishJob
+	finishSlots chan struct{} // one token per file queued for the finisher
+	finished    chan struct{}
+	work        *worker
 
 	bgFailed atomic.Bool
 	files    atomic.Int64 // finished files
@@ -48,6 +52,7 @@ type Rotator struct {
 	bgErr           error
 	ring            []ringFile // files of this base in the directory, oldest first
 	man             *manifest  // nil without Config.Manifest
+	manifestBehind  bool       // a manifest write waits for room (reported once)
 	compressPending int
 }
 
@@ -110,6 +115,7 @@ func Open(cfg Config) (*Rotator, error) {
 		return nil, err
 	}
 	r.finishQ = make(chan finishJob, finishBacklog)
+	r.finishSlots = make(chan struct{}, finishInFlight)
 	r.finished = make(chan struct{})
 	r.work = newWorker(r)
 	go r.runFinisher()
@@ -177,10 +183,11 @@ func (r *Rotator) openNext(now time.Time) error {
 		SyncOnFlush: true,
 		Hash:        h,
 	}
-	if r.cfg.MaxFiles > 0 {
-		opts.OnNoSpace = r.freeSpace
-	}
 	f := &openFile{info: FileInfo{Start: now}, hash: h}
+	if r.cfg.MaxFiles > 0 {
+		// f.info.Seq is set by create, before anything is written.
+		opts.OnNoSpace = func() bool { return r.freeSpace(f.info.Seq) }
+	}
 	if err := r.create(f, opts); err != nil {
 		return err
 	}
@@ -328,14 +335,22 @@ func (r *Rotator) rotate(now time.Time) error {
 	if err := r.closeHook(old); err != nil {
 		return r.fail(err)
 	}
+	r.queueFinish(finishJob{f: old})
 	if err := r.openNext(now); err != nil {
 		r.cur = nil
-		r.finishQ <- finishJob{f: old}
 		r.err = err
 		return err
 	}
-	r.finishQ <- finishJob{f: old}
 	return nil
+}
+
+// queueFinish hands a file to the finisher. At most finishInFlight files
+// wait there: a capture that outruns the finisher (tiny files, a slow
+// fsync) waits here instead of piling up files that, in ring mode, could not
+// be deleted to make room while they wait.
+func (r *Rotator) queueFinish(job finishJob) {
+	r.finishSlots <- struct{}{}
+	r.finishQ <- job
 }
 
 // closeHook writes f's trailer and keeps its summary.
@@ -378,7 +393,7 @@ func (r *Rotator) fail(cause error) error {
 	f.writeErr = cause
 	var err error
 	done := make(chan struct{})
-	r.finishQ <- finishJob{f: f, done: done, err: &err}
+	r.queueFinish(finishJob{f: f, done: done, err: &err})
 	<-done
 	if err == nil {
 		err = &WriteError{Path: f.info.Path, Length: f.w.Length(), Err: cause}
@@ -413,12 +428,17 @@ func (r *Rotator) Close() error {
 		if err := r.closeHook(f); err != nil {
 			f.writeErr = err
 		}
-		r.finishQ <- finishJob{f: f}
+		r.queueFinish(finishJob{f: f})
 	}
 	r.shutdown()
 	r.mu.Lock()
 	if r.bgErr != nil && r.bgErr != r.err {
 		errs = append(errs, r.bgErr)
+	}
+	if r.man != nil && r.man.behind() {
+		if err := r.man.flush(r.cfg.Clock()); err != nil {
+			errs = append(errs, fmt.Errorf("rotate: the manifest lacks the last files (%d index lines unwritten): %w", len(r.man.pending), err))
+		}
 	}
 	r.mu.Unlock()
 	r.err = ErrClosed
