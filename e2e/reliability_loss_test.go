@@ -26,7 +26,8 @@ type relStormResult struct {
 // against a full-rate flood of d, sends sentinels, stops it with SIGINT and
 // checks the exit statistics: captured + lost == logged, exactly, with
 // ENOBUFS events and the overrun warning on stderr. During the flood it
-// asks for statistics (SIGUSR1) every half second when usr1 is set.
+// stalls nflogcap briefly and often, and asks for statistics (SIGUSR1)
+// every half second when usr1 is set.
 func relStorm(t *testing.T, d time.Duration, usr1 bool, args ...string) relStormResult {
 	t.Helper()
 	ns := newE2ENS(t, relStormRuleset)
@@ -36,22 +37,33 @@ func relStorm(t *testing.T, d time.Duration, usr1 bool, args ...string) relStorm
 	if !strings.Contains(p.stderr.String(), "receive buffer 62.5 KiB, link type") {
 		t.Errorf("listening line does not show a fixed 62.5 KiB buffer:\n%s", p.stderr.String())
 	}
-	stopUSR1 := make(chan struct{})
-	usr1Done := make(chan struct{})
+	// The reader alone may keep up with the flood even with 64 kB (it
+	// did on some runs), so the storm is made certain: nflogcap is stopped
+	// (SIGSTOP) for 25 ms every 250 ms, as a reader descheduled on a busy
+	// machine would be, and each stall overruns the buffer.
+	stopStalls := make(chan struct{})
+	stallsDone := make(chan struct{})
 	go func() {
-		defer close(usr1Done)
-		for usr1 {
+		defer close(stallsDone)
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		for i := 1; ; i++ {
 			select {
-			case <-stopUSR1:
+			case <-stopStalls:
 				return
-			case <-time.After(500 * time.Millisecond):
+			case <-tick.C:
+			}
+			p.cmd.Process.Signal(syscall.SIGSTOP)
+			time.Sleep(25 * time.Millisecond)
+			p.cmd.Process.Signal(syscall.SIGCONT)
+			if usr1 && i%2 == 0 {
 				p.cmd.Process.Signal(syscall.SIGUSR1)
 			}
 		}
 	}()
 	res := relFlood(t, ns, "127.0.0.1:7100", d, 64, 0)
-	close(stopUSR1)
-	<-usr1Done
+	close(stopStalls)
+	<-stallsDone
 	relSentinels(t, ns, "127.0.0.1:7100", 5)
 	took := relStop(t, p, 20*time.Second)
 	r := relStormResult{logged: relCounter(t, ns, "logged"), stderr: p.stderr.String(), sent: res.Sent}

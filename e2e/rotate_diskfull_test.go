@@ -35,6 +35,9 @@ func rotTmpfs(t *testing.T, size string) string {
 	return dir
 }
 
+// rotDiskFullRE matches the error that ends a capture on a full disk.
+var rotDiskFullRE = regexp.MustCompile(`^nflogcap: rotate: write (/\S+): .*no space left on device.*$`)
+
 // Disk full without a ring: nflogcap stops by itself with a one-line error
 // naming the file, exits non-zero without a stack trace; every file left is
 // a pcapng file tshark reads (the failed one cut at a block boundary), and
@@ -54,8 +57,24 @@ func TestRotateDiskFull(t *testing.T) {
 	if code == 0 {
 		t.Fatalf("exit 0 after the disk filled up; stderr:\n%s", stderr)
 	}
-	lines := regexp.MustCompile(`(?m)^nflogcap: rotate: write (/\S+): .*no space left on device.*$`).FindAllStringSubmatch(stderr, -1)
-	if len(lines) != 1 || strings.Count(stderr, "no space left on device") != 1 {
+	// One error line ends the capture. Besides it, a manifest update that
+	// found the disk full first is reported as deferred (the capture goes
+	// on), and Close says so if the manifest could not be completed.
+	var lines [][]string
+	fullLines := 0
+	for _, line := range strings.Split(stderr, "\n") {
+		if !strings.Contains(line, "no space left on device") {
+			continue
+		}
+		fullLines++
+		if strings.HasSuffix(line, "the manifest is brought up to date when there is room") || strings.Contains(line, "the manifest lacks the last files") {
+			continue
+		}
+		if m := rotDiskFullRE.FindStringSubmatch(line); m != nil {
+			lines = append(lines, m)
+		}
+	}
+	if len(lines) != 1 || fullLines > 3 {
 		t.Fatalf("want one error line naming the file and saying the disk is full; stderr:\n%s", stderr)
 	}
 	t.Logf("exit %d: %s", code, lines[0][0])
