@@ -39,8 +39,8 @@ echo "== go vet"
 go vet ./...
 
 echo "== go test -race (root-only tests required)"
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+# The whole verbose log stays for reading after a failure.
+log=${NFLOGCAP_TEST_LOG:-/tmp/nflogcap-test.log}
 export NFLOGCAP_REQUIRE_PRIVILEGED=1
 status=0
 go test -race -count=1 -timeout 40m -v ./... >"$log" 2>&1 || status=$?
@@ -51,15 +51,18 @@ if grep -qE '^\s*--- SKIP' "$log"; then
 	exit 1
 fi
 if [ "$status" != 0 ]; then
-	echo "== failures" >&2
-	grep -E -B2 -A25 '^\s*--- FAIL' "$log" | head -300 >&2
+	echo "== failures (whole log: $log)" >&2
+	# Each failed test's own output, from its RUN line to its FAIL line.
+	for name in $(sed -nE 's/^--- FAIL: (\S+) .*/\1/p' "$log"); do
+		sed -n "/^=== RUN   $name\$/,/^--- FAIL: $name /p" "$log" | grep -vE '^=== (PAUSE|CONT)' | head -150 >&2
+	done
 	exit "$status"
 fi
 passed=$(grep -cE '^\s*--- PASS' "$log" || true)
 echo "go test: $passed passed"
 
 echo "== fuzzing (bounded)"
-fuzz() { go test -run '^$' -fuzz "^$1\$" -fuzztime "${FUZZTIME:-20s}" -fuzzminimizetime 5s "$2" >/dev/null 2>"$log" || { cat "$log" >&2; exit 1; }; echo "fuzz $1: ok"; }
+fuzz() { go test -run '^$' -fuzz "^$1\$" -fuzztime "${FUZZTIME:-20s}" -fuzzminimizetime 5s "$2" >/dev/null 2>"$log.fuzz" || { cat "$log.fuzz" >&2; exit 1; }; echo "fuzz $1: ok"; }
 fuzz FuzzParseDatagram ./nflog
 fuzz FuzzEncoder ./capture
 fuzz FuzzWriter ./pcapng
