@@ -65,6 +65,9 @@ func run(ctx context.Context) error {
 		fmt.Fprintf(os.Stderr, "[%d/%d] %s, %d B, %d datagrams ... ", i+1, len(runs), displayName(pr.tool.name, pr.devnull), pr.size, o.countFor(pr.size))
 		r := runOne(ctx, o, pr.tool, pr.size, pr.devnull)
 		fmt.Fprintln(os.Stderr, progress(r))
+		if o.showOutput && r.output != "" {
+			fmt.Fprintf(os.Stderr, "%s\n", strings.TrimRight(r.output, "\n"))
+		}
 		results = append(results, r)
 	}
 	report := formatReport(header, results)

@@ -25,6 +25,7 @@ type options struct {
 	group        int
 	dir          string
 	keep         bool
+	showOutput   bool
 	devnull      bool
 	out          string
 	settle       time.Duration
@@ -69,6 +70,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.group, "group", 5000, "NFLOG group")
 	fs.StringVar(&o.dir, "dir", "/var/tmp/nflogcap-bench", "directory for capture files; must be disk-backed (tmpfs is refused)")
 	fs.BoolVar(&o.keep, "keep", false, "keep capture files instead of removing them after counting")
+	fs.BoolVar(&o.showOutput, "show-output", false, "print each tool's own output (stdout and stderr) after its run")
 	fs.BoolVar(&o.devnull, "devnull", false, "also run each file-writing tool with output to /dev/null (pipeline cost without the disk)")
 	fs.StringVar(&o.out, "out", "", "also write the Markdown report to this file")
 	fs.DurationVar(&o.settle, "settle", 500*time.Millisecond, "pause between the tool reporting ready and the flood")

@@ -35,6 +35,7 @@ type result struct {
 	maxRSS   int64   // bytes: VmHWM of the tool just before it was stopped
 	written  int64   // output file size; -1 when there is no file
 	report   toolReport
+	output   string // the tool's own output (stdout and stderr)
 	notes    []string
 }
 
@@ -157,7 +158,8 @@ func measure(ctx context.Context, o *options, t *tool, res *result) (err error) 
 		res.note("exit: %v", p.waitErr)
 	}
 	res.cpu = p.cpu()
-	res.report = newReportPatterns().parse(p.out.output())
+	res.output = string(p.out.output())
+	res.report = newReportPatterns().parse([]byte(res.output))
 	tally(res, p, file)
 	return nil
 }

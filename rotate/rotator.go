@@ -18,6 +18,11 @@ import (
 // holds its write buffers until then; a capture that outruns it waits.
 const finishBacklog = 8
 
+// syncBytes makes a file fdatasync after this much data besides once a
+// second: on a disk whose flush takes time in proportion to the data since
+// the last one, it bounds each stall (see directio.Options.SyncBytes).
+const syncBytes = 32 << 20
+
 // finishInFlight is how many closed files may wait for the finisher at once.
 const finishInFlight = 1
 
@@ -181,6 +186,7 @@ func (r *Rotator) openNext(now time.Time) error {
 		Buffers:     r.cfg.Buffers,
 		Direct:      r.cfg.Direct,
 		SyncOnFlush: true,
+		SyncBytes:   syncBytes,
 		Hash:        h,
 	}
 	f := &openFile{info: FileInfo{Start: now}, hash: h}

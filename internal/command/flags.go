@@ -111,6 +111,13 @@ func boolFlag(name string, value bool, usage string) *cli.BoolFlag {
 	return f
 }
 
+// withDefaultText makes help show text as f's default, for defaults that
+// depend on other flags.
+func withDefaultText(f *cli.BoolFlag, text string) *cli.BoolFlag {
+	f.DefaultText = text
+	return f
+}
+
 func captureFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringSliceFlag{Name: flagGroup, Aliases: []string{"g"}, EnvVars: []string{envName(flagGroup)},
@@ -135,7 +142,7 @@ func captureFlags() []cli.Flag {
 		stringFlag(flagFileCount, "", "ring buffer: keep the newest `N` files"),
 		stringFlag(flagPostRotate, "", "run `COMMAND` (split on spaces, no shell) with each finished file's path appended"),
 		stringFlag(flagCompress, "", "compress finished files in the background: gzip or zstd"),
-		boolFlag(flagManifest, false, "write MANIFEST.sha256 and MANIFEST.jsonl (on by default when rotating)"),
+		withDefaultText(boolFlag(flagManifest, false, "write MANIFEST.sha256 and MANIFEST.jsonl (--manifest=false turns it off)"), "on when rotating"),
 		stringFlag(flagCount, "", "stop after `N` packets"),
 		stringFlag(flagDuration, "", "stop after `DURATION`"),
 		boolFlag(flagQuiet, false, "print less on standard error"),

@@ -17,6 +17,7 @@ type Stats struct {
 	MaxQueueDepth int           // most buffers ever queued at once
 	Direct        bool          // writes go through O_DIRECT
 	Hashed        int64         // bytes fed to Options.Hash
+	Syncs         int64         // fdatasyncs done for SyncOnFlush and Sync
 }
 
 // counters are updated by both goroutines, hence atomics.
@@ -27,6 +28,7 @@ type counters struct {
 	blocked      atomic.Int64
 	blocks       atomic.Int64
 	maxDepth     atomic.Int64
+	syncs        atomic.Int64
 }
 
 func (c *counters) noteDepth(d int) {
@@ -45,6 +47,7 @@ func (w *Writer) Stats() Stats {
 		Blocks:        w.stats.blocks.Load(),
 		MaxQueueDepth: int(w.stats.maxDepth.Load()),
 		Direct:        w.flusher.direct.Load(),
+		Syncs:         w.stats.syncs.Load(),
 	}
 	if w.opts.Hash != nil {
 		s.Hashed = s.Bytes

@@ -42,6 +42,11 @@ type Writer struct {
 	synced   chan error
 	finished chan struct{}
 
+	// syncWanted asks the syncer goroutine for an fdatasync (SyncOnFlush);
+	// requests made while one runs coalesce into one more.
+	syncWanted chan struct{}
+	syncerDone chan struct{}
+
 	failed atomic.Bool
 	errMu  sync.Mutex
 	err    error
@@ -140,6 +145,11 @@ func newWriter(f *os.File, name string, o Options, m writerMode) *Writer {
 		queue:    make(chan item, o.Buffers+1),
 		synced:   make(chan error, 1),
 		finished: make(chan struct{}),
+	}
+	if o.SyncOnFlush && m.regular {
+		w.syncWanted = make(chan struct{}, 1)
+		w.syncerDone = make(chan struct{})
+		go w.runSyncer()
 	}
 	for i := 0; i < o.Buffers; i++ {
 		b := newBuffer(o.BufferSize)
@@ -312,6 +322,10 @@ func (w *Writer) Close() error {
 	}
 	close(w.queue)
 	<-w.finished
+	if w.syncWanted != nil {
+		close(w.syncWanted)
+		<-w.syncerDone
+	}
 	// The writer goroutine is done with every buffer, and no caller may use
 	// one after Close.
 	w.cur = nil

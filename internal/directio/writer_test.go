@@ -239,3 +239,48 @@ func TestWriteAllocs(t *testing.T) {
 		t.Errorf("Write allocates %.2f times per call, want 0", allocs)
 	}
 }
+
+// TestSyncOnFlush: with SyncOnFlush a flushed buffer is fdatasynced by the
+// syncer goroutine, and with SyncBytes so is a stream of full buffers that is
+// never flushed; without them, nothing is synced before Close.
+func TestSyncOnFlush(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		sync      bool
+		syncBytes int64
+		flush     bool
+		want      bool
+	}{
+		{"off, flushed", false, 0, true, false},
+		{"on, flushed", true, 0, true, true},
+		{"on, not flushed", true, 0, false, false},
+		{"on with SyncBytes, not flushed", true, 1 << 16, false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w, err := Create(filepath.Join(t.TempDir(), "f"), 0o600, &Options{BufferSize: 1 << 16, SyncOnFlush: tc.sync, SyncBytes: tc.syncBytes})
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 5000
+			if !tc.flush {
+				n = 3 << 16 // three full buffers: nothing partial at Close
+			}
+			if _, err := w.Write(bytes.Repeat([]byte("x"), n)); err != nil {
+				t.Fatal(err)
+			}
+			if tc.flush {
+				if err := w.Flush(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// Close waits for the syncer, so what was asked for is done;
+			// its own final sync is not counted.
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if got := w.Stats().Syncs; tc.want && got < 1 || !tc.want && got != 0 {
+				t.Errorf("%d fdatasyncs, want them: %v", got, tc.want)
+			}
+		})
+	}
+}
