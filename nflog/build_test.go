@@ -46,7 +46,9 @@ func buildPacket(ev *nflog.Event) []byte {
 	put(nflog.AttrPhysInDev, 6, be32(ev.PhysInDev))
 	put(nflog.AttrPhysOutDev, 7, be32(ev.PhysOutDev))
 	if ev.Has(nflog.AttrHWAddr) {
-		hw := make([]byte, 12)
+		// The kernel's struct holds 8 address bytes; a longer address
+		// (which the parser takes when its attribute holds it) gets room.
+		hw := make([]byte, 4+max(8, len(ev.HWAddr)))
 		binary.BigEndian.PutUint16(hw, uint16(len(ev.HWAddr)))
 		copy(hw[4:], ev.HWAddr)
 		body = appendTestAttr(body, 8, hw)

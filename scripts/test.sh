@@ -62,7 +62,7 @@ passed=$(grep -cE '^\s*--- PASS' "$log" || true)
 echo "go test: $passed passed"
 
 echo "== fuzzing (bounded)"
-fuzz() { go test -run '^$' -fuzz "^$1\$" -fuzztime "${FUZZTIME:-20s}" -fuzzminimizetime 5s "$2" >/dev/null 2>"$log.fuzz" || { cat "$log.fuzz" >&2; exit 1; }; echo "fuzz $1: ok"; }
+fuzz() { go test -run '^$' -fuzz "^$1\$" -fuzztime "${FUZZTIME:-20s}" -fuzzminimizetime 5s "$2" >"$log.fuzz" 2>&1 || { cat "$log.fuzz" >&2; exit 1; }; echo "fuzz $1: ok"; }
 fuzz FuzzParseDatagram ./nflog
 fuzz FuzzEncoder ./capture
 fuzz FuzzWriter ./pcapng
