@@ -3,6 +3,7 @@ package nflog
 import (
 	"fmt"
 	"math"
+	"os"
 	"strings"
 	"time"
 )
@@ -116,8 +117,11 @@ const (
 	// MaxQThresh is the largest queue threshold this package accepts.
 	MaxQThresh = 1024
 	// MinNLBufSize and MaxNLBufSize bound NLBUFSIZ. The kernel ignores values
-	// outside about one page..128 KiB while acknowledging success, so the
-	// listener clamps to this range instead.
+	// outside NLMSG_GOODSIZE..128 KiB while acknowledging success, so the
+	// listener clamps to this range instead. NLMSG_GOODSIZE is a page (at
+	// most 8 KiB) minus the skb overhead, so MinNLBufSize, one 4 KiB page,
+	// is the lower bound on systems with 4 KiB pages; elsewhere Listen uses
+	// the page size, capped at 8 KiB.
 	MinNLBufSize = 4096
 	MaxNLBufSize = 131072
 	// DefaultRcvBuf is the default socket receive buffer.
@@ -152,8 +156,8 @@ type Config struct {
 	Snaplen int
 
 	// QThresh is how many packets the kernel batches into one datagram before
-	// sending, 1..1024. Default 1: each packet is sent at once. Per-rule
-	// thresholds (iptables --nflog-threshold) can only lower it.
+	// sending, 1..1024; 0 means the default, 1 (each packet is sent at once).
+	// Per-rule thresholds (iptables --nflog-threshold) can only lower it.
 	QThresh int
 
 	// Timeout is how long the kernel holds a partial batch before sending it.
@@ -166,9 +170,9 @@ type Config struct {
 
 	// NLBufSize is the kernel's per-batch buffer (NFULA_CFG_NLBUFSIZ) in bytes.
 	// 0 means automatic: MaxNLBufSize (128 KiB) when QThresh > 1, otherwise
-	// the kernel's default (about one page). Other values are clamped to
-	// MinNLBufSize..MaxNLBufSize, because the kernel silently ignores values
-	// outside its range.
+	// the kernel's default (about one page). Other values are clamped to the
+	// page size (MinNLBufSize with 4 KiB pages, at most 8 KiB)..MaxNLBufSize,
+	// because the kernel silently ignores values outside its range.
 	NLBufSize int
 
 	// Flags are NFULA_CFG_FLAGS: FlagSeq, FlagSeqGlobal, FlagConntrack.
@@ -235,7 +239,7 @@ func (c *Config) Validate() error {
 		return &ConfigError{"Timeout", c.Timeout, "too long for the kernel (10 ms units in 32 bits)"}
 	}
 	if c.NLBufSize < 0 {
-		return &ConfigError{"NLBufSize", c.NLBufSize, fmt.Sprintf("allowed %d..%d (0 = automatic)", MinNLBufSize, MaxNLBufSize)}
+		return &ConfigError{"NLBufSize", c.NLBufSize, fmt.Sprintf("allowed %d..%d (0 = automatic; others are clamped)", minNLBufSize(), MaxNLBufSize)}
 	}
 	if c.Flags&^allFlags != 0 {
 		return &ConfigError{"Flags", fmt.Sprintf("%#x", uint16(c.Flags)), "allowed FlagSeq, FlagSeqGlobal, FlagConntrack"}
@@ -277,13 +281,18 @@ func (c *Config) withDefaults() Config {
 	case n.NLBufSize == 0 && n.QThresh > 1:
 		n.NLBufSize = MaxNLBufSize
 	case n.NLBufSize == 0:
-	case n.NLBufSize < MinNLBufSize:
-		n.NLBufSize = MinNLBufSize
+	case n.NLBufSize < minNLBufSize():
+		n.NLBufSize = minNLBufSize()
 	case n.NLBufSize > MaxNLBufSize:
 		n.NLBufSize = MaxNLBufSize
 	}
 	return n
 }
+
+// minNLBufSize is the lower clamp of NLBUFSIZ on this system, computed at
+// Listen time: the kernel's bound, NLMSG_GOODSIZE, is
+// SKB_WITH_OVERHEAD(min(page size, 8192)), a little below it.
+func minNLBufSize() int { return min(os.Getpagesize(), 8192) }
 
 // timeoutUnits converts Timeout to the kernel's 10 ms units, rounding up.
 func (c *Config) timeoutUnits() uint32 {

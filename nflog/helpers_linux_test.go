@@ -184,3 +184,77 @@ func boundGroups(t *testing.T, ns *netns.NS) map[int]uint32 {
 	}
 	return groups
 }
+
+// waitCounter waits until the named counter reaches n: loopback traffic is
+// logged in softirq context, possibly after the send returned.
+func waitCounter(t *testing.T, ns *netns.NS, name string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got := nftCounter(t, ns, name)
+		if got >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("counter %s at %d, want %d", name, got, n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// netlinkDrops reads the drop counter of the netlink socket with the given
+// port from the namespace's /proc/net/netlink: the messages the kernel could
+// not queue on it ("sk Eth Pid Groups Rmem Wmem Dump Locks Drops Inode").
+func netlinkDrops(t *testing.T, ns *netns.NS, port uint32) uint64 {
+	t.Helper()
+	out, err := ns.Output("cat", "/proc/net/netlink")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 10 || f[1] != "12" || f[2] != strconv.FormatUint(uint64(port), 10) {
+			continue // 12: NETLINK_NETFILTER
+		}
+		n, err := strconv.ParseUint(f[8], 10, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	t.Fatalf("no netlink socket with port %d in\n%s", port, out)
+	return 0
+}
+
+// nflogInstance is a group's line in /proc/net/netfilter/nfnetlink_log:
+// "group portid qlen copy_mode copy_range flushtimeout use".
+type nflogInstance struct {
+	port                uint32
+	copyMode, copyRange int
+	flushTimeout        int // in 10 ms units
+}
+
+func groupInstance(t *testing.T, ns *netns.NS, group int) nflogInstance {
+	t.Helper()
+	out, err := ns.Output("cat", "/proc/net/netfilter/nfnetlink_log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 6 || f[0] != strconv.Itoa(group) {
+			continue
+		}
+		var v [5]int
+		for i := range v {
+			if v[i], err = strconv.Atoi(f[i+1]); err != nil {
+				t.Fatalf("nfnetlink_log line %q: %v", sc.Text(), err)
+			}
+		}
+		return nflogInstance{port: uint32(v[0]), copyMode: v[2], copyRange: v[3], flushTimeout: v[4]}
+	}
+	t.Fatalf("group %d not in nfnetlink_log:\n%s", group, out)
+	return nflogInstance{}
+}

@@ -10,6 +10,8 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -455,14 +457,221 @@ func TestIntegrationReceiveZeroAllocs(t *testing.T) {
 }
 
 // NLBufSize outside what the kernel accepts is clamped (the kernel would
-// ignore it and still acknowledge success).
+// ignore it and still acknowledge success). The kernel shows no NLBUFSIZ in
+// /proc, but the datagram size shows it: the kernel fills a batch up to its
+// buffer (rounded up by the allocator), flushing early when the next packet
+// does not fit. A burst of QThresh 1 KiB packets arrives whole, in many
+// pages, with the maximum; with the minimum it is split, in datagrams
+// larger than the minimum. Unclamped, both values would leave the kernel's
+// default, NLMSG_GOODSIZE, which is below the minimum (measured: 3 packets
+// in 3464 bytes, where the clamped minimum gave 6 in 6908).
 func TestIntegrationNLBufSizeClamped(t *testing.T) {
 	ns := newLoggingNS(t)
-	for _, tt := range []struct{ set, want int }{{1000, nflog.MinNLBufSize}, {1 << 20, nflog.MaxNLBufSize}, {65536, 65536}} {
+	page := os.Getpagesize()
+	minBuf := min(page, 8192)
+	for _, tt := range []struct{ set, want int }{{1000, minBuf}, {1 << 20, nflog.MaxNLBufSize}, {65536, 65536}} {
 		l := listen(t, ns, nflog.Config{NLBufSize: tt.set})
 		if got := l.Config().NLBufSize; got != tt.want {
 			t.Errorf("NLBufSize %d: in effect %d, want %d", tt.set, got, tt.want)
 		}
 		l.Close()
+	}
+	s := newSender(t, ns, "udp4")
+	const burst = 40
+	for _, tt := range []struct {
+		set   int
+		whole bool // the burst fits one datagram
+	}{{1 << 20, true}, {1000, false}} {
+		l := listen(t, ns, nflog.Config{CopyMode: nflog.CopyPacket, QThresh: burst, Timeout: 5 * time.Second, NLBufSize: tt.set})
+		s.send(t, "127.0.0.1:9999", burst, 1000)
+		l.SetReadDeadline(time.Now().Add(5 * time.Second))
+		evs, err := l.Receive()
+		if err != nil {
+			t.Fatal(err)
+		}
+		size := len(l.LastDatagram())
+		t.Logf("NLBufSize %d: first datagram %d bytes, %d events", tt.set, size, len(evs))
+		if tt.whole && (len(evs) != burst || size <= 8*page) {
+			t.Errorf("NLBufSize %d: first datagram held %d events in %d bytes; want all %d in more than 8 pages", tt.set, len(evs), size, burst)
+		}
+		if !tt.whole && (len(evs) == burst || size <= minBuf) {
+			t.Errorf("NLBufSize %d: first datagram held %d events in %d bytes; want fewer than %d in more than %d bytes", tt.set, len(evs), size, burst, minBuf)
+		}
+		l.Close()
+	}
+}
+
+// The kernel applies the settings: nfnetlink_log's proc file shows the copy
+// mode, the copy range (the snaplen) and the flush timeout in 10 ms units,
+// rounded up. Rebind applies them again.
+func TestIntegrationKernelSettings(t *testing.T) {
+	ns := newLoggingNS(t)
+	for _, tt := range []struct {
+		cfg            nflog.Config
+		mode, rng, tmo int
+	}{
+		{nflog.Config{CopyMode: nflog.CopyPacket, Snaplen: 40, Timeout: 15 * time.Millisecond}, 2, 40, 2},
+		{nflog.Config{CopyMode: nflog.CopyPacket, Timeout: 10 * time.Millisecond}, 2, nflog.MaxSnaplen, 1},
+		{nflog.Config{CopyMode: nflog.CopyPacket, Snaplen: nflog.MaxSnaplen, Timeout: time.Second}, 2, nflog.MaxSnaplen, 100},
+		{nflog.Config{CopyMode: nflog.CopyMeta, Timeout: time.Nanosecond}, 1, 0, 1},
+		{nflog.Config{CopyMode: nflog.CopyNone}, 0, 0, 0},
+	} {
+		l := listen(t, ns, tt.cfg)
+		for _, when := range []string{"after Listen", "after Rebind"} {
+			got := groupInstance(t, ns, testGroup)
+			if got.port != l.PortID() || got.copyMode != tt.mode || got.copyRange != tt.rng || got.flushTimeout != tt.tmo {
+				t.Errorf("%s with copy %v snaplen %d timeout %v: kernel has port %d mode %d range %d timeout %d; want port %d mode %d range %d timeout %d",
+					when, tt.cfg.CopyMode, tt.cfg.Snaplen, tt.cfg.Timeout, got.port, got.copyMode, got.copyRange, got.flushTimeout, l.PortID(), tt.mode, tt.rng, tt.tmo)
+			}
+			if err := l.Rebind(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		l.Close()
+	}
+}
+
+// Rebind right after an overrun discards what the socket still holds and
+// counts all of it: every packet the kernel logged was received, dropped at
+// the socket (its netlink drop counter) or discarded.
+func TestIntegrationRebindAfterOverrun(t *testing.T) {
+	ns := newLoggingNS(t)
+	l := listen(t, ns, nflog.Config{CopyMode: nflog.CopyPacket, Flags: nflog.FlagSeq, RcvBuf: 4096})
+	const flood = 1000
+	newSender(t, ns, "udp4").send(t, "127.0.0.1:9999", flood, 200) // nobody reads meanwhile
+	waitCounter(t, ns, "logged_in", flood)
+	var received uint64
+	for {
+		l.SetReadDeadline(time.Now().Add(2 * time.Second))
+		evs, err := l.Receive()
+		if errors.Is(err, nflog.ErrResyncNeeded) {
+			break // Rebind now, with the overrun the last thing Receive saw
+		}
+		if err != nil {
+			t.Fatalf("Receive before the overrun: %v", err)
+		}
+		received += uint64(len(evs))
+	}
+	if err := l.Rebind(); err != nil {
+		t.Fatal(err)
+	}
+	drops := netlinkDrops(t, ns, l.PortID())
+	st := l.Stats()
+	t.Logf("logged %d: received %d, dropped %d, discarded %d; stats %+v", flood, received, drops, st.Discarded, st)
+	if st.Discarded == 0 {
+		t.Fatal("nothing was queued at Rebind; the test did not exercise the drain")
+	}
+	if received+drops+st.Discarded != flood {
+		t.Errorf("received %d + dropped %d + discarded %d = %d, want %d", received, drops, st.Discarded, received+drops+st.Discarded, flood)
+	}
+}
+
+// The packets logged from the moment the group is bound already have the
+// listener's configuration (sequence numbers, snaplen), not the kernel's
+// defaults: the settings travel with BIND in one request.
+func TestIntegrationConfiguredFromFirstPacket(t *testing.T) {
+	ns := newLoggingNS(t)
+	s := newSender(t, ns, "udp4")
+	dst := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 9999}
+	stop, flooding := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(flooding)
+		b := make([]byte, 200)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			s.conn.WriteToUDP(b, dst)
+		}
+	}()
+	var once sync.Once
+	stopFlood := func() { once.Do(func() { close(stop); <-flooding }) }
+	t.Cleanup(stopFlood)
+	waitCounter(t, ns, "logged_in", 1000) // the flood runs before the group is bound
+
+	l := listen(t, ns, nflog.Config{CopyMode: nflog.CopyPacket, Snaplen: 40, Flags: nflog.FlagSeq, RcvBuf: 32 << 20})
+	time.Sleep(20 * time.Millisecond) // so that packets arrive after setup too
+	stopFlood()
+	var evs []nflog.Event
+	for {
+		l.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+		got, err := l.Receive()
+		if errors.Is(err, nflog.ErrResyncNeeded) {
+			continue // later packets lost; the first ones are what this test is about
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range got {
+			evs = append(evs, cloneEvent(ev))
+		}
+	}
+	if len(evs) == 0 {
+		t.Fatal("no packets received")
+	}
+	bad := 0
+	for i, ev := range evs {
+		if !ev.Has(nflog.AttrSeq) || len(ev.Payload) != 40 {
+			if bad++; bad <= 5 {
+				t.Errorf("event %d of %d: seq present %v, payload %d bytes; want seq and 40 bytes", i, len(evs), ev.Has(nflog.AttrSeq), len(ev.Payload))
+			}
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%d of %d events had kernel defaults", bad, len(evs))
+	}
+	if evs[0].Seq != 0 {
+		t.Errorf("first event has seq %d, want 0", evs[0].Seq)
+	}
+	t.Logf("%d events", len(evs))
+}
+
+// With CAP_NET_ADMIN only in a user namespace of its own, the kernel
+// refuses every request with EPERM although nobody owns the group: that is
+// a permission error, not "group in use". The child runs inside the test's
+// namespace (owned by the initial user namespace) in a new user namespace.
+func TestIntegrationForeignUserNSPermission(t *testing.T) {
+	if os.Getenv("NFLOG_TEST_USERNS_CHILD") == "1" {
+		for _, tt := range []struct {
+			first string
+			fams  []nflog.Family
+		}{{"PF_BIND", nil}, {"BIND", []nflog.Family{}}} {
+			_, err := nflog.Listen(&nflog.Config{Group: testGroup, Families: tt.fams})
+			if err == nil {
+				t.Fatal("Listen succeeded without CAP_NET_ADMIN over the namespace")
+			}
+			if !errors.Is(err, nflog.ErrPermission) || errors.Is(err, nflog.ErrGroupInUse) || !errors.Is(err, syscall.EPERM) {
+				t.Fatalf("%s first: error %v; want ErrPermission (and EPERM), not ErrGroupInUse", tt.first, err)
+			}
+			os.Stdout.WriteString("CHILD-ERROR: " + err.Error() + "\n")
+		}
+		return
+	}
+	ns := newLoggingNS(t)
+	nstest.Require(t, "nsenter", "unshare")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "nsenter", "--net="+ns.Path, "unshare", "--user", "--map-root-user",
+		os.Args[0], "-test.run=^TestIntegrationForeignUserNSPermission$", "-test.v")
+	cmd.Env = append(os.Environ(), "NFLOG_TEST_USERNS_CHILD=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child failed: %v\n%s", err, out)
+	}
+	if bytes.Count(out, []byte("CHILD-ERROR: ")) != 2 {
+		t.Fatalf("child did not report both errors:\n%s", out)
+	}
+	for _, line := range bytes.Split(out, []byte("\n")) {
+		if e, ok := bytes.CutPrefix(line, []byte("CHILD-ERROR: ")); ok {
+			t.Logf("%s", e)
+		}
+	}
+	if _, ok := boundGroups(t, ns)[testGroup]; ok {
+		t.Error("group bound after the refused Listen")
 	}
 }

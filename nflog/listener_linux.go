@@ -47,9 +47,9 @@ type Listener struct {
 	readFn   func(fd uintptr) bool // l.recv, bound once so reads do not allocate
 	readN    int
 	readErr  syscall.Errno
-	pending  [][]byte // datagrams with packets that arrived during setup
-	backlog  int      // bytes in pending
-	nextSeq  uint32   // sequence number expected next
+	pending  []pendingDatagram // datagrams with packets that arrived during setup
+	backlog  int               // bytes in pending
+	nextSeq  uint32            // sequence number expected next
 	haveSeq  bool
 	eof      bool
 	overrun  OverrunError
@@ -63,6 +63,14 @@ type Listener struct {
 	stats counters
 }
 
+// pendingDatagram is a datagram read during setup, with its arrival time:
+// packets without a kernel timestamp get that time, not the time Receive
+// handles them.
+type pendingDatagram struct {
+	b  []byte
+	at time.Time
+}
+
 // Listen binds cfg.Group and configures it. See ListenContext.
 func Listen(cfg *Config) (*Listener, error) {
 	return ListenContext(context.Background(), cfg)
@@ -71,9 +79,10 @@ func Listen(cfg *Config) (*Listener, error) {
 // ListenContext validates cfg (returning a *ConfigError before anything is
 // sent to the kernel), opens a netlink socket in the configured namespace,
 // sets the receive buffer and sends, each acknowledged and checked: PF_BIND
-// for each family, BIND, the copy mode, NLBUFSIZ (when set or automatic),
-// the batch timeout, the queue threshold and the flags. ctx bounds the setup
-// only; it has no effect once ListenContext returns.
+// for each family, then one request that binds the group and sets the copy
+// mode, the batch timeout, NLBUFSIZ (when set or automatic), the queue
+// threshold and the flags, so the first packet logged already has them.
+// ctx bounds the setup only; it has no effect once ListenContext returns.
 func ListenContext(ctx context.Context, cfg *Config) (*Listener, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -142,11 +151,11 @@ func (l *Listener) Receive() ([]Event, error) {
 			return nil, ErrClosed
 		}
 		if len(l.pending) > 0 {
-			b := l.pending[0]
-			l.pending[0] = nil
+			p := l.pending[0]
+			l.pending[0] = pendingDatagram{}
 			l.pending = l.pending[1:]
-			l.backlog -= len(b)
-			if evs := l.process(b); len(evs) > 0 {
+			l.backlog -= len(p.b)
+			if evs := l.process(p.b, p.at); len(evs) > 0 {
 				return evs, nil
 			}
 			continue
@@ -164,7 +173,7 @@ func (l *Listener) Receive() ([]Event, error) {
 			}
 			return nil, &OpError{Op: "receive", Group: l.cfg.Group, Err: err}
 		}
-		if evs := l.process(l.buf[:n]); len(evs) > 0 {
+		if evs := l.process(l.buf[:n], time.Now()); len(evs) > 0 {
 			return evs, nil
 		}
 	}
@@ -174,7 +183,6 @@ func (l *Listener) Receive() ([]Event, error) {
 // passes, it switches to non-blocking reads and reports the end of the
 // stream as l.eof.
 func (l *Listener) read() (int, error) {
-	l.readErr = 0
 	err := l.raw.Read(l.readFn)
 	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) && l.unbindSeq.Load() != 0 {
 		// The acknowledgment of the unbind was lost (overrun) or is late:
@@ -203,8 +211,10 @@ func (l *Listener) read() (int, error) {
 
 // recv is the raw read: recvfrom with MSG_TRUNC, so a datagram larger than the
 // buffer is noticed, and without a source address, so nothing is allocated.
-// It returns false when there is nothing to read yet.
+// It returns false when there is nothing to read yet. It sets l.readErr on
+// every call, so an errno never outlives the read that got it.
 func (l *Listener) recv(fd uintptr) bool {
+	l.readErr = 0
 	for {
 		n, _, errno := unix.Syscall6(unix.SYS_RECVFROM, fd,
 			uintptr(unsafe.Pointer(&l.buf[0])), uintptr(len(l.buf)),
@@ -224,11 +234,12 @@ func (l *Listener) recv(fd uintptr) bool {
 	}
 }
 
-// process parses one datagram, handles acknowledgments, accounts sequence
-// gaps and updates the counters once for the whole datagram.
-func (l *Listener) process(b []byte) []Event {
+// process parses one datagram that arrived at recvTime, handles
+// acknowledgments, accounts sequence gaps and updates the counters once for
+// the whole datagram.
+func (l *Listener) process(b []byte, recvTime time.Time) []Event {
 	d := &l.dgram
-	d.parse(b, time.Now())
+	d.parse(b, recvTime)
 	for _, a := range d.acks[:d.nacks] {
 		if l.setupAck != nil {
 			l.setupAck(a)
@@ -363,9 +374,9 @@ func (l *Listener) Rebind() error {
 	}
 	// The unbind, and the flush of the kernel's batch, happened inside
 	// sendmsg: everything of the old binding is queued now. Drop it.
-	for _, b := range l.pending {
+	for _, p := range l.pending {
 		d := &l.dgram
-		d.parse(b, time.Time{})
+		d.parse(p.b, time.Time{})
 		l.stats.discarded.Add(uint64(len(d.events)))
 	}
 	l.pending, l.backlog = nil, 0
@@ -377,9 +388,15 @@ func (l *Listener) Rebind() error {
 		if !more {
 			break
 		}
-		if l.readErr == unix.ENOBUFS {
-			l.readErr = 0
+		switch l.readErr {
+		case 0:
+		case unix.ENOBUFS:
+			// Messages of the old binding were dropped; they would have
+			// been discarded anyway, but the overrun is still counted.
+			l.stats.overruns.Add(1)
 			continue
+		default:
+			return &OpError{Op: "rebind: drain", Group: l.cfg.Group, Err: l.readErr}
 		}
 		l.dgram.parse(l.buf[:min(l.readN, len(l.buf))], time.Time{})
 		l.stats.discarded.Add(uint64(len(l.dgram.events)))

@@ -32,7 +32,8 @@ const (
 )
 
 // configure sends the start-up sequence, each request acknowledged and
-// checked. Packets that arrive meanwhile are kept for Receive.
+// checked: PF_BIND per family (when pfBind), then BIND with every setting.
+// Packets that arrive meanwhile are kept for Receive.
 func (l *Listener) configure(ctx context.Context, ns netNS, pfBind bool) error {
 	deadline := time.Now().Add(setupTimeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
@@ -55,21 +56,7 @@ func (l *Listener) configure(ctx context.Context, ns netNS, pfBind bool) error {
 			steps = append(steps, setupStep{"pf-bind family " + f.String(), uint8(f), 0, encodeCmd(cmdPFBind)})
 		}
 	}
-	steps = append(steps,
-		setupStep{fmt.Sprintf("bind group %d", c.Group), 0, group, encodeCmd(cmdBind)},
-		setupStep{"set flags " + c.Flags.String(), 0, group, encodeU16(cfgAttrFlags, uint16(c.Flags))},
-		setupStep{"set copy mode " + c.CopyMode.String(), 0, group, encodeMode(c.CopyMode, c.Snaplen)},
-	)
-	if c.NLBufSize != 0 {
-		steps = append(steps, setupStep{fmt.Sprintf("set batch buffer (NLBUFSIZ) %d", c.NLBufSize), 0, group, encodeU32(cfgAttrNLBufSiz, uint32(c.NLBufSize))})
-	}
-	// Timeout and threshold are always sent: the kernel's defaults (100
-	// packets, 1 s) would hold packets back, which is what makes other
-	// NFLOG readers lag.
-	steps = append(steps,
-		setupStep{fmt.Sprintf("set batch timeout %v", c.Timeout), 0, group, encodeU32(cfgAttrTimeout, c.timeoutUnits())},
-		setupStep{fmt.Sprintf("set queue threshold %d", c.QThresh), 0, group, encodeU32(cfgAttrQThresh, uint32(c.QThresh))},
-	)
+	steps = append(steps, setupStep{fmt.Sprintf("bind group %d", c.Group), 0, group, c.bindRequest()})
 	for _, s := range steps {
 		if err := l.exchange(ctx, s); err != nil {
 			return err
@@ -83,6 +70,28 @@ type setupStep struct {
 	family uint8
 	resID  uint16
 	attrs  []byte
+}
+
+// bindRequest encodes BIND with every setting in one request. The kernel
+// (nfulnl_recv_config) creates the instance and applies the MODE, TIMEOUT,
+// NLBUFSIZ, QTHRESH and FLAGS attributes of the same message in that call,
+// so packets are not logged with the kernel's defaults (full copy, no
+// sequence numbers, qthresh 100, 1 s) for the round trips that separate
+// requests took; only a packet logged on another CPU in the instant between
+// creation and settings could still see them. The kernel checks the flags
+// before it binds, so a refused flag leaves the group unbound, and ignores
+// the setters' results, so only the bind or the flags can fail.
+func (c *Config) bindRequest() []byte {
+	b := encodeCmd(cmdBind)
+	b = appendMode(b, c.CopyMode, c.Snaplen)
+	// Timeout and threshold are always sent: the kernel's defaults would
+	// hold packets back, which is what makes other NFLOG readers lag.
+	b = appendU32(b, cfgAttrTimeout, c.timeoutUnits())
+	if c.NLBufSize != 0 {
+		b = appendU32(b, cfgAttrNLBufSiz, uint32(c.NLBufSize))
+	}
+	b = appendU32(b, cfgAttrQThresh, uint32(c.QThresh))
+	return appendAttr(b, cfgAttrFlags, binary.BigEndian.AppendUint16(nil, uint16(c.Flags)))
 }
 
 // exchange sends one request and waits for its acknowledgment.
@@ -122,7 +131,6 @@ func (l *Listener) waitAck(seq uint32) (int32, error) {
 	}
 	defer func() { l.setupAck = nil }()
 	for !got {
-		l.readErr = 0
 		if err := l.raw.Read(l.readFn); err != nil {
 			return 0, err
 		}
@@ -148,7 +156,7 @@ func (l *Listener) waitAck(seq uint32) (int32, error) {
 			continue
 		}
 		// The acks were handled above; keep only the packets' datagram.
-		l.pending = append(l.pending, append([]byte(nil), b...))
+		l.pending = append(l.pending, pendingDatagram{append([]byte(nil), b...), time.Now()})
 		l.backlog += len(b)
 	}
 	return errno, nil
@@ -191,16 +199,12 @@ func appendAttr(b []byte, typ uint16, value []byte) []byte {
 func encodeCmd(cmd uint8) []byte { return appendAttr(nil, cfgAttrCmd, []byte{cmd}) }
 
 // Attribute values are in network order.
-func encodeU16(typ uint16, v uint16) []byte {
-	return appendAttr(nil, typ, binary.BigEndian.AppendUint16(nil, v))
+func appendU32(b []byte, typ uint16, v uint32) []byte {
+	return appendAttr(b, typ, binary.BigEndian.AppendUint32(nil, v))
 }
 
-func encodeU32(typ uint16, v uint32) []byte {
-	return appendAttr(nil, typ, binary.BigEndian.AppendUint32(nil, v))
-}
-
-// encodeMode builds struct nfulnl_msg_config_mode {be32 copy_range; u8 mode; u8 pad}.
-func encodeMode(m CopyMode, snaplen int) []byte {
+// appendMode appends struct nfulnl_msg_config_mode {be32 copy_range; u8 mode; u8 pad}.
+func appendMode(b []byte, m CopyMode, snaplen int) []byte {
 	var v [6]byte
 	if m == CopyPacket {
 		r := snaplen
@@ -210,7 +214,7 @@ func encodeMode(m CopyMode, snaplen int) []byte {
 		binary.BigEndian.PutUint32(v[:], uint32(r))
 	}
 	v[4] = m.kernel()
-	return appendAttr(nil, cfgAttrMode, v[:])
+	return appendAttr(b, cfgAttrMode, v[:])
 }
 
 // kernelError turns a negative acknowledgment into an error that says what
@@ -219,23 +223,41 @@ func (l *Listener) kernelError(s setupStep, errno syscall.Errno) error {
 	op := &OpError{Op: s.op, Group: l.cfg.Group, Err: errno}
 	switch errno {
 	case unix.EPERM:
-		if !hasCapNetAdmin() {
-			op.Err = fmt.Errorf("%w: %w", ErrPermission, errno)
-			return op
+		hasCap := hasCapNetAdmin()
+		var owner *GroupInUseError
+		if hasCap && s.resID != 0 {
+			owner = &GroupInUseError{Group: l.cfg.Group}
+			l.findGroupOwner(owner)
 		}
-		if s.resID != 0 {
-			gerr := &GroupInUseError{Group: l.cfg.Group}
-			l.findGroupOwner(gerr)
-			return gerr
-		}
+		return permissionError(op, hasCap, owner, l.PortID())
 	case unix.EOPNOTSUPP:
-		if l.cfg.Flags&FlagConntrack != 0 && strings.HasPrefix(s.op, "set flags") {
+		// Only the flags can be unsupported; the bind request carries them.
+		if l.cfg.Flags&FlagConntrack != 0 && s.resID != 0 {
+			op.Op += ": set flags " + l.cfg.Flags.String()
 			op.Err = fmt.Errorf("%w: this kernel cannot attach conntrack to NFLOG: it needs CONFIG_NETFILTER_NETLINK_GLUE_CT and nf_conntrack_netlink loaded", errno)
 		}
 	case unix.EINVAL, unix.ENOENT:
 		if _, err := os.Stat("/proc/net/netfilter/nfnetlink_log"); err != nil {
 			op.Err = fmt.Errorf("%w: %w", ErrNotSupported, errno)
 		}
+	}
+	return op
+}
+
+// permissionError says what an EPERM from the kernel means. Without
+// CAP_NET_ADMIN over the socket's namespace every request fails with EPERM
+// (the capability in a user namespace of the caller's own is not enough);
+// a group request also fails with EPERM when another socket owns the group.
+// Only an owner other than this socket, as nfnetlink_log's proc file shows
+// it, makes it the latter. owner is nil when it was not looked up.
+func permissionError(op *OpError, hasCap bool, owner *GroupInUseError, self uint32) error {
+	if owner != nil && owner.Port != 0 && owner.Port != self {
+		return owner
+	}
+	if hasCap {
+		op.Err = fmt.Errorf("%w; this process has it, but not in the user namespace that owns the network namespace: %w", ErrPermission, op.Err)
+	} else {
+		op.Err = fmt.Errorf("%w: %w", ErrPermission, op.Err)
 	}
 	return op
 }
