@@ -141,7 +141,7 @@ func loadLine(o *options) string {
 	if o.nice != 0 {
 		nice = fmt.Sprintf(", both at nice %d", o.nice)
 	}
-	return fmt.Sprintf("%s UDP datagrams to 127.0.0.1:%d in a fresh namespace per run, %s; nft `udp dport %d counter log group %d drop` on input; sender %s, tool %s%s. CPU = user+sys of the tool from wait4 over its whole life; other load = CPU used by other processes during the flood, as a share of the machine",
+	return fmt.Sprintf("%s UDP datagrams to 127.0.0.1:%d in a fresh namespace per run, %s; nft `udp dport %d counter log prefix \"bench\" group %d drop` on input; sender %s, tool %s%s. CPU = user+sys of the tool from wait4 over its whole life; other load = CPU used by other processes during the flood, as a share of the machine",
 		strings.Join(counts, ", "), benchPort, pace, benchPort, o.group, place(o.senderCPU), place(o.captureCPU), nice)
 }
 

@@ -43,7 +43,7 @@ echo "== go test -race (root-only tests required)"
 log=${NFLOGCAP_TEST_LOG:-/tmp/nflogcap-test.log}
 export NFLOGCAP_REQUIRE_PRIVILEGED=1
 status=0
-go test -race -count=1 -timeout 40m -v ./... >"$log" 2>&1 || status=$?
+go test -race -count=1 -timeout 20m -v ./... >"$log" 2>&1 || status=$?
 grep -E '^(ok|FAIL|---|panic:)|^\s+--- (FAIL|SKIP)' "$log" | grep -v -- '--- PASS' || true
 if grep -qE '^\s*--- SKIP' "$log"; then
 	echo "tests were skipped; in CI every test must run:" >&2
@@ -60,6 +60,10 @@ if [ "$status" != 0 ]; then
 fi
 passed=$(grep -cE '^\s*--- PASS' "$log" || true)
 echo "go test: $passed passed"
+
+echo "== benchmarks (one iteration each: they must keep working; numbers come from go test -bench)"
+go test -run '^$' -bench . -benchtime 1x ./nflog ./pcapng ./capture ./internal/directio >"$log.bench" 2>&1 || { cat "$log.bench" >&2; exit 1; }
+grep -E '^Benchmark' "$log.bench" || true
 
 echo "== fuzzing (bounded)"
 fuzz() { go test -run '^$' -fuzz "^$1\$" -fuzztime "${FUZZTIME:-20s}" -fuzzminimizetime 5s "$2" >"$log.fuzz" 2>&1 || { cat "$log.fuzz" >&2; exit 1; }; echo "fuzz $1: ok"; }
