@@ -66,7 +66,8 @@ func runDemo(c *cli.Context, version string) error {
 		}
 	}
 	file := c.String("write")
-	if file == "" {
+	keep := file != ""
+	if !keep {
 		dir, err := os.MkdirTemp("", "nflogcap-demo-")
 		if err != nil {
 			return err
@@ -115,6 +116,11 @@ func runDemo(c *cli.Context, version string) error {
 	fmt.Fprintf(out, "\ncaptured to %s:\n", file)
 	if err := printCapture(out, file); err != nil {
 		return fmt.Errorf("demo: reading back %s: %w", file, err)
+	}
+	if !keep {
+		// The temporary file goes when the demo ends; say how to keep one.
+		fmt.Fprintf(out, "\nThat file was temporary. To keep a capture and open it in Wireshark:\n  nflogcap demo -w demo.pcapng\n  tshark -r demo.pcapng -T fields -e frame.interface_name -e frame.comment\n")
+		return nil
 	}
 	fmt.Fprintf(out, "\nOpen it in Wireshark, or try:\n  tshark -r %s -T fields -e frame.interface_name -e frame.comment\n", file)
 	return nil
