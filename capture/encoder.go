@@ -91,6 +91,15 @@ func (e *encoder) write(ev *nflog.Event) error {
 	p.OriginalLength = 0
 	switch lt {
 	case pcapng.LinkTypeNFLOG:
+		// The original length stays the captured length, as libpcap writes
+		// it, even when the snaplen cut the payload: Wireshark's NFLOG
+		// dissector walks the TLVs up to the original length, so with more
+		// bytes "on the wire" than captured it stops at the cut ("Packet
+		// size limited during capture: NFLOG truncated") before it hands the
+		// payload to the IP dissector, and the cut packet loses its IP and
+		// transport layers (measured with tshark 4.0.17; see
+		// TestEncoderNFLOGCutKeepsDissection). The IP header inside still
+		// tells the length on the wire.
 		p.Data = ev.Raw
 	case pcapng.LinkTypeLinuxSLL2:
 		putSLL2(&e.sll2, ev)
@@ -165,7 +174,7 @@ func (e *encoder) iface(ev *nflog.Event, lt pcapng.LinkType) (int, bool, error) 
 	}
 	name := "nflog:" + strconv.Itoa(int(ev.Group))
 	if len(ev.Prefix) > 0 {
-		name += ":" + escape.String(ev.Prefix)
+		name += ":" + string(appendNamePrefix(nil, ev.Prefix))
 	}
 	id, err := e.w.AddInterface(&pcapng.Interface{
 		LinkType:    lt,
@@ -187,8 +196,27 @@ func (e *encoder) remember(ev *nflog.Event, lt pcapng.LinkType, id int) {
 	e.lastPrefix = append(e.lastPrefix[:0], ev.Prefix...)
 }
 
+// appendNamePrefix appends a log prefix as it appears in an interface name:
+// escaped by internal/escape's rules, and '/' written as \x2f as well (the
+// same \xNN form, so the bytes can still be read back). An escaped prefix
+// then never contains '/', and no prefix (say "ssh/sll2") can give the name
+// of another prefix's fallback interface ("ssh" + suffix).
+func appendNamePrefix(b, prefix []byte) []byte {
+	for {
+		i := bytes.IndexByte(prefix, '/')
+		if i < 0 {
+			return escape.Append(b, prefix)
+		}
+		// '/' is ASCII: cutting there splits no UTF-8 sequence that
+		// escape.Append would have passed through.
+		b = append(escape.Append(b, prefix[:i]), `\x2f`...)
+		prefix = prefix[i+1:]
+	}
+}
+
 // suffix tells apart the fallback interface of a prefix whose packets the
-// chosen link type cannot carry.
+// chosen link type cannot carry. It starts with '/', which appendNamePrefix
+// never leaves in a prefix.
 func (e *encoder) suffix(lt pcapng.LinkType) string {
 	if lt == e.cfg.linkType {
 		return ""

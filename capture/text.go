@@ -151,32 +151,93 @@ func (p *textPrinter) appendPayload(b []byte, ev *nflog.Event) []byte {
 		b = strconv.AppendUint(b, uint64(dport), 10)
 	}
 	b = append(b, ": "...)
-	b = append(b, p.transportName()...)
+	b = p.appendTransport(b)
 	b = append(b, ", length "...)
 	return strconv.AppendInt(b, int64(p.payloadLength(length)), 10)
 }
 
-// transportName names the highest layer decoded.
-func (p *textPrinter) transportName() string {
+// appendTransport names the highest layer decoded. ICMP types are named
+// here rather than by gopacket's TypeCode.String, which formats with fmt.
+func (p *textPrinter) appendTransport(b []byte) []byte {
 	for i := len(p.decoded) - 1; i >= 0; i-- {
 		switch p.decoded[i] {
 		case layers.LayerTypeTCP:
-			return "TCP"
+			return append(b, "TCP"...)
 		case layers.LayerTypeUDP:
-			return "UDP"
+			return append(b, "UDP"...)
 		case layers.LayerTypeICMPv4:
-			return "ICMP " + p.icmp4.TypeCode.String()
+			tc := p.icmp4.TypeCode
+			return appendICMP(append(b, "ICMP "...), icmp4Name(tc.Type()), tc.Type(), tc.Code())
 		case layers.LayerTypeICMPv6:
-			return "ICMP6 " + p.icmp6.TypeCode.String()
+			tc := p.icmp6.TypeCode
+			return appendICMP(append(b, "ICMP6 "...), icmp6Name(tc.Type()), tc.Type(), tc.Code())
 		}
 	}
 	switch {
 	case len(p.decoded) > 0 && p.decoded[0] == layers.LayerTypeIPv4:
-		return "proto " + p.ip4.Protocol.String()
+		return strconv.AppendUint(append(b, "proto "...), uint64(p.ip4.Protocol), 10)
 	case len(p.decoded) > 0 && p.decoded[0] == layers.LayerTypeIPv6:
-		return "next header " + p.ip6.NextHeader.String()
+		return strconv.AppendUint(append(b, "next header "...), uint64(p.ip6.NextHeader), 10)
 	}
-	return "unknown"
+	return append(b, "unknown"...)
+}
+
+// icmp4Name and icmp6Name name ICMP types as tcpdump does; "" for others.
+func icmp4Name(typ uint8) string {
+	switch typ {
+	case 0:
+		return "echo reply"
+	case 3:
+		return "unreachable"
+	case 5:
+		return "redirect"
+	case 8:
+		return "echo request"
+	case 11:
+		return "time exceeded"
+	case 12:
+		return "parameter problem"
+	}
+	return ""
+}
+
+func icmp6Name(typ uint8) string {
+	switch typ {
+	case 1:
+		return "unreachable"
+	case 2:
+		return "packet too big"
+	case 3:
+		return "time exceeded"
+	case 4:
+		return "parameter problem"
+	case 128:
+		return "echo request"
+	case 129:
+		return "echo reply"
+	case 133:
+		return "router solicitation"
+	case 134:
+		return "router advertisement"
+	case 135:
+		return "neighbor solicitation"
+	case 136:
+		return "neighbor advertisement"
+	}
+	return ""
+}
+
+// appendICMP writes the type's name, or its number, and a non-zero code.
+func appendICMP(b []byte, name string, typ, code uint8) []byte {
+	if name != "" {
+		b = append(b, name...)
+	} else {
+		b = strconv.AppendUint(append(b, "type "...), uint64(typ), 10)
+	}
+	if code != 0 {
+		b = strconv.AppendUint(append(b, " code "...), uint64(code), 10)
+	}
+	return b
 }
 
 // payloadLength is what tcpdump calls the length: the transport payload for

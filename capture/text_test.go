@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nflogcap/nflogcap/nflog"
 )
 
 func TestTextPrinter(t *testing.T) {
@@ -61,5 +63,65 @@ func TestTextPrinterAllocs(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("printing %d UDP packets allocated %v times", len(evs), allocs)
+	}
+}
+
+// textPackets are whole IPv4 ICMP echo, IPv6 ICMPv6 echo and IPv4 TCP SYN
+// packets, with the line each must give after the interface fields.
+func textPackets() []struct {
+	payload []byte
+	want    string
+} {
+	icmp := []byte{0x45, 0, 0, 28, 0, 1, 0, 0, 64, 1, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+		8, 0, 0, 0, 0, 1, 0, 1} // echo request
+	icmp6 := make([]byte, 48)
+	icmp6[0], icmp6[5], icmp6[6], icmp6[7] = 0x60, 8, 58, 64
+	icmp6[23], icmp6[39] = 1, 2
+	icmp6[40] = 129 // echo reply
+	unreach := []byte{0x45, 0, 0, 28, 0, 1, 0, 0, 64, 1, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+		3, 3, 0, 0, 0, 0, 0, 0} // port unreachable
+	tcp := []byte{0x45, 0, 0, 40, 0, 1, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+		0x9c, 0x40, 0, 22, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0}
+	return []struct {
+		payload []byte
+		want    string
+	}{
+		{icmp, "IP 10.0.0.1 > 10.0.0.2: ICMP echo request, length 28"},
+		{icmp6, "IP6 ::1 > ::2: ICMP6 echo reply, length 48"},
+		{unreach, "IP 10.0.0.1 > 10.0.0.2: ICMP unreachable code 3, length 28"},
+		{tcp, "IP 10.0.0.1.40000 > 10.0.0.2.22: TCP, length 0"},
+	}
+}
+
+// ICMP, ICMPv6 and TCP lines say what tcpdump would, and cost no allocation.
+func TestTextPrinterProtocols(t *testing.T) {
+	pkts := textPackets()
+	evs := make([]nflog.Event, len(pkts))
+	for i, pk := range pkts {
+		evs[i] = nflog.Event{Family: nflog.FamilyIPv4, Group: 5000, Hook: nflog.HookInput, Payload: pk.payload,
+			InDev: 1, Present: nflog.AttrPacketHdr | nflog.AttrPayload | nflog.AttrInDev, Time: time.Unix(0, 0)}
+	}
+	var out bytes.Buffer
+	p := newTextPrinter(&out, testNames)
+	for i := range evs {
+		if err := p.write(&evs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.flush()
+	lines := strings.Split(strings.TrimRight(out.String(), "\n"), "\n")
+	for i, pk := range pkts {
+		if i >= len(lines) || !strings.HasSuffix(lines[i], " in=lo out= "+pk.want) {
+			t.Errorf("packet %d: got %q, want it to end with %q", i, lines[i], pk.want)
+		}
+	}
+	d := newTextPrinter(discard{}, testNames)
+	allocs := testing.AllocsPerRun(100, func() {
+		for i := range evs {
+			d.write(&evs[i])
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("printing ICMP, ICMPv6 and TCP lines allocated %v times", allocs)
 	}
 }
