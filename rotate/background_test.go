@@ -172,7 +172,7 @@ func TestPostRotateFailure(t *testing.T) {
 	if err := r.Close(); err != nil {
 		t.Fatalf("Close: %v (a failing command must not fail the capture)", err)
 	}
-	first := filepath.Join(dir, "fw_00001_20261203T180000Z.pcapng")
+	first := filepath.Join(dir, fwName(1, "20261203T180000Z"))
 	want := "cannot upload " + first
 	if !log.contains("exit status 3") || !log.contains(want) {
 		t.Errorf("log lacks the exit status and %q:\n%s", want, log)

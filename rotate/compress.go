@@ -93,6 +93,22 @@ func newEncoder(kind string, w io.Writer) (io.WriteCloser, error) {
 	return nil, fmt.Errorf("unknown compression %q", kind)
 }
 
+// newDecoder returns a reader of what was compressed into r; suffix is
+// gzSuffix or zstSuffix.
+func newDecoder(suffix string, r io.Reader) (io.ReadCloser, error) {
+	switch suffix {
+	case gzSuffix:
+		return gzip.NewReader(r)
+	case zstSuffix:
+		d, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1))
+		if err != nil {
+			return nil, err
+		}
+		return d.IOReadCloser(), nil
+	}
+	return nil, fmt.Errorf("unknown compression suffix %q", suffix)
+}
+
 type countingWriter struct {
 	w io.Writer
 	n int64

@@ -19,8 +19,30 @@ type Hooks interface {
 
 	// Close is called before a file is closed; it writes the format's trailer
 	// (for pcapng, Interface Statistics Blocks) through w and returns what
-	// the manifest records about the file.
+	// the manifest records about the file. It is called once per file, also
+	// for a file a write error ended (then the trailer cannot be written and
+	// w fails): it should return its Summary of what was written even with
+	// an error, since the count of packets a cut lost comes from it.
 	Close(w io.Writer) (Summary, error)
+}
+
+// Scanner may be implemented by Hooks to read back a file of their format.
+// rotate uses it where what Close reported does not describe the file on
+// disk:
+//
+//   - a file a write error cut short (disk full): the manifest records what
+//     the kept part holds, and how many packets were cut (Close's count
+//     minus the scan's), which Stats sums up;
+//   - a finished file that an earlier run did not record in the manifest
+//     (it was killed between the rename and the record, or while the file
+//     waited for compression): Open records it with the scan's Summary.
+//
+// Without a Scanner those records carry no packet counts (unknown). Scan is
+// called from a background goroutine, at the same time as Open and Close,
+// and must not share their state. r yields the file's bytes (decompressed,
+// for a compressed file); Scan reads whole records and ignores a torn end.
+type Scanner interface {
+	Scan(r io.Reader) (Summary, error)
 }
 
 // FileInfo describes a file being started.
@@ -61,9 +83,14 @@ type Config struct {
 	// RotateIfDue). 0: no time limit.
 	Interval time.Duration
 
-	// Align starts files on wall-clock multiples of Interval counted from
-	// midnight UTC (1h: on the hour), instead of Interval after the previous
-	// start. The first file is shorter.
+	// Align starts files at the instants that are whole multiples of
+	// Interval since the Unix epoch, 1970-01-01T00:00:00Z (leap seconds
+	// not counted, as in Unix time), instead of Interval after the previous
+	// start. For an interval that divides 24 h this is UTC wall-clock time
+	// counted from midnight: 1h on the hour, 15m at :00, :15, :30 and :45,
+	// 6h at 00:00, 06:00, 12:00 and 18:00. Other intervals run on across
+	// midnight as the epoch's multiples fall (7h: 2026-12-03T14:00Z,
+	// 21:00, 04:00 the next day, 11:00, ...). The first file is shorter.
 	Align bool
 
 	// MaxFiles keeps a ring of the newest MaxFiles files of this base name in
@@ -121,11 +148,14 @@ type Config struct {
 	Clock func() time.Time
 
 	// Logf receives warnings and events: deleted oldest files, leftover .part
-	// files, compression backlog full, post-rotate failures. Default: none.
+	// files, what Open reconciled with the manifest, compression backlog
+	// full, post-rotate failures. Default: none.
 	Logf func(format string, args ...any)
 
 	// Hooks writes each file's header and trailer. nil: files hold only
-	// what Write writes, and manifest records have no packet counts.
+	// what Write writes, and manifest records have no packet counts. Hooks
+	// that also implement Scanner let the manifest count packets in files
+	// cut by a write error and in files found unrecorded at Open.
 	Hooks Hooks
 }
 

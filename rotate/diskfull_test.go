@@ -164,3 +164,134 @@ func TestDiskFullRing(t *testing.T) {
 	}
 	t.Logf("wrote %d bytes through a 1 MiB filesystem; %d files remain", written, len(names))
 }
+
+// fillDisk writes a file in dir until the filesystem is full and returns
+// its path.
+func fillDisk(t *testing.T, dir string) string {
+	t.Helper()
+	path := filepath.Join(dir, "filler")
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	chunk := make([]byte, 4096)
+	for {
+		if _, err := f.Write(chunk); err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatal(err)
+			}
+			return path
+		}
+	}
+}
+
+// TestDiskFullWhileFinishing: the disk fills after a rotation, while the
+// previous file's last buffer is still to be written and the next file
+// already takes packets. The finishing file is cut back to its last
+// complete record and the Rotator stops with a *WriteError naming it, as
+// for the current file; the manifest record says how many bytes and
+// packets the cut lost, what the file still holds, and Stats counts the
+// lost packets, so that packets in files + packets cut = packets written:
+// the gap in the sequence before the next file's packets is accounted for.
+func TestDiskFullWhileFinishing(t *testing.T) {
+	for _, scan := range []bool{true, false} {
+		t.Run(map[bool]string{true: "scanner", false: "no-scanner"}[scan], func(t *testing.T) {
+			dir := mountTmpfs(t, "1m")
+			clock := newClock(t, "2026-12-03T18:00:00Z")
+			fake := &fakeHooks{}
+			cfg := testConfig(dir, clock, fake, &logger{})
+			if scan {
+				cfg.Hooks = &scanHooks{fakeHooks: fake}
+			}
+			cfg.BufferSize, cfg.Buffers = 64<<10, 2
+			r, err := Open(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			first := filepath.Join(dir, fwName(1, "20261203T180000Z"))
+			seq := uint64(0)
+			write := func(n int) {
+				t.Helper()
+				for range n {
+					if err := fake.writePacket(r, seq, clock.Now()); err != nil {
+						t.Fatal(err)
+					}
+					seq++
+				}
+			}
+			// Some packets reach the disk (a flush), more wait in the
+			// buffer; then the disk is full.
+			write(40)
+			clock.Advance(2 * time.Second)
+			if err := r.Tick(); err != nil {
+				t.Fatal(err)
+			}
+			flushed := int64(len(fake.files[0]))
+			waitFor(t, "the flush", func() bool {
+				fi, err := os.Stat(first + ".part")
+				return err == nil && fi.Size() == flushed
+			})
+			write(60) // about 15 kB, in memory
+			filler := fillDisk(t, dir)
+			if err := r.Rotate(); err != nil {
+				t.Fatalf("Rotate: %v (the previous file is finished in the background)", err)
+			}
+			// The next file takes packets (they stay in its buffer) until
+			// the failure shows.
+			write(50)
+			var werr error
+			waitFor(t, "the finishing file's error", func() bool {
+				_, werr = r.RotateIfDue()
+				return werr != nil
+			})
+			var we *WriteError
+			if !errors.As(werr, &we) || we.Path != first || !errors.Is(werr, syscall.ENOSPC) || we.Cut <= 0 {
+				t.Fatalf("error %v (%#v), want a *WriteError naming %s with ENOSPC and bytes cut", werr, we, first)
+			}
+			os.Remove(filler) // room for the rest, so the next file is finished whole
+			cerr := r.Close()
+			if !errors.Is(cerr, syscall.ENOSPC) || !strings.Contains(cerr.Error(), first) {
+				t.Errorf("Close: %v, want the error naming %s", cerr, first)
+			}
+			// Packets in the files + packets cut = packets written.
+			names := captureFiles(t, dir)
+			if len(names) != 2 {
+				t.Fatalf("files %v", names)
+			}
+			data1 := mustRead(t, first)
+			recs, valid := parseRecords(data1)
+			if valid != len(data1) || int64(valid) != we.Length || int64(len(fake.files[0])-valid) != we.Cut {
+				t.Fatalf("%s: %d bytes, valid %d; error says %d kept, %d cut of %d", first, len(data1), valid, we.Length, we.Cut, len(fake.files[0]))
+			}
+			kept1 := uint64(len(recs) - 1)
+			pkts2 := checkWhole(t, names[1], mustRead(t, filepath.Join(dir, names[1])))
+			if kept1 >= 100 || len(pkts2) != 50 || pkts2[0].seq != 100 {
+				t.Fatalf("file 1 kept %d of 100 packets, file 2 starts at %d", kept1, pkts2[0].seq)
+			}
+			e := fileEntries(t, dir)[filepath.Base(first)]
+			if e.Error == "" || e.CutBytes == nil || *e.CutBytes != we.Cut {
+				t.Errorf("record of the cut file: %+v, want its error and %d bytes cut", e, we.Cut)
+			}
+			st := r.Stats()
+			if st.CutBytes != we.Cut {
+				t.Errorf("Stats: %d bytes cut, want %d", st.CutBytes, we.Cut)
+			}
+			if !scan {
+				if e.Packets != nil || e.CutPackets != nil || !st.CutUnknown {
+					t.Errorf("without a Scanner: record %+v, stats %+v; want unknown counts", e, st)
+				}
+				return
+			}
+			if e.Packets == nil || *e.Packets != kept1 || e.CutPackets == nil || *e.CutPackets != 100-kept1 ||
+				kept1 > 0 && *e.SeqLast != kept1-1 {
+				t.Errorf("record of the cut file: %+v; it kept %d of 100 packets", e, kept1)
+			}
+			if st.CutUnknown || kept1+uint64(len(pkts2))+st.CutPackets != seq {
+				t.Errorf("%d packets in files + %d cut (unknown: %v) != %d written", kept1+uint64(len(pkts2)), st.CutPackets, st.CutUnknown, seq)
+			}
+			t.Logf("file 1 kept %d packets (%d bytes), %d packets (%d bytes) cut; file 2 has %d", kept1, we.Length, st.CutPackets, we.Cut, len(pkts2))
+			sha256sumCheck(t, dir)
+		})
+	}
+}

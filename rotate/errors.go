@@ -15,6 +15,7 @@ var ErrClosed = errors.New("rotate: rotator closed")
 type WriteError struct {
 	Path    string // final path of the file
 	Length  int64  // bytes kept
+	Cut     int64  // bytes written to the file after those that did not reach the disk
 	Removed bool   // no complete record was written, so the (rotated) file was removed
 	Err     error  // the cause; errors.Is(err, syscall.ENOSPC) works through it
 }
@@ -26,7 +27,10 @@ func (e *WriteError) Error() string {
 		cause = errno // the file name is said once, here
 	}
 	if e.Removed {
-		return fmt.Sprintf("rotate: write %s: %v (not one complete record written; file removed)", e.Path, cause)
+		return fmt.Sprintf("rotate: write %s: %v (not one complete record written; file removed, %d bytes lost)", e.Path, cause, e.Cut)
+	}
+	if e.Cut > 0 {
+		return fmt.Sprintf("rotate: write %s: %v (file closed at its last complete record, %d bytes; %d bytes written after it lost)", e.Path, cause, e.Length, e.Cut)
 	}
 	return fmt.Sprintf("rotate: write %s: %v (file closed at its last complete record, %d bytes)", e.Path, cause, e.Length)
 }

@@ -1,6 +1,7 @@
 package rotate
 
 import (
+	"context"
 	"encoding/hex"
 	"errors"
 	"os"
@@ -48,11 +49,13 @@ func (r *Rotator) finish(f *openFile) error {
 	}
 	length := f.w.Length()
 	var result error
+	var closeSum *Summary // what the hooks counted, cut part included
 	if werr != nil {
-		result = &WriteError{Path: f.info.Path, Length: length, Err: werr}
-		f.sum = nil // counts from the hooks include what was cut
+		result = &WriteError{Path: f.info.Path, Length: length, Cut: f.w.Size() - length, Err: werr}
+		closeSum, f.sum = f.sum, nil // counts from the hooks include what was cut
 	}
 	if werr != nil && length == 0 && f.part != f.info.Path {
+		r.noteCut(nil, f.info.Path, f.w.Size(), closeSum)
 		// Not one complete record reached the disk (it was full before this
 		// file got its turn): an empty file is no capture, so it goes, as
 		// Recover removes such a .part file, and the manifest does not list it.
@@ -78,6 +81,7 @@ func (r *Rotator) finish(f *openFile) error {
 	fin := finished{name: f.info.Name, bytes: length, sum: f.sum}
 	if werr != nil {
 		fin.err = werr.Error()
+		r.noteCut(&fin, f.info.Path, f.w.Size()-length, closeSum)
 	}
 	if f.hash != nil && f.w.Stats().Hashed == length {
 		fin.sha256 = hex.EncodeToString(f.hash.Sum(nil))
@@ -89,6 +93,39 @@ func (r *Rotator) finish(f *openFile) error {
 		fin.sha256, fin.bytes = sum, n
 	}
 	return firstErr(result, r.handOver(fin, f.info.Seq, f.info.Path))
+}
+
+// noteCut accounts for the bytes a write error cut off a file (cut of them,
+// after the last complete record): the Rotator's counters and, when fin is
+// not nil, its manifest record. When the Hooks can scan the file, the
+// record gets what the kept part holds, and the packets cut are what Close
+// counted (closeSum) less those; a removed file (fin nil) kept none.
+func (r *Rotator) noteCut(fin *finished, path string, cut int64, closeSum *Summary) {
+	if cut <= 0 {
+		return
+	}
+	r.cutBytes.Add(cut)
+	var kept *Summary
+	if fin == nil {
+		kept = &Summary{}
+	} else if sc, ok := r.cfg.Hooks.(Scanner); ok {
+		if s, err := scanFile(context.Background(), sc, path, ""); err != nil {
+			r.cfg.Logf("rotate: count the packets kept in %s: %v", path, err)
+		} else {
+			kept = &s
+		}
+	}
+	var cutPackets *uint64
+	if kept != nil && closeSum != nil && closeSum.Packets >= kept.Packets {
+		n := closeSum.Packets - kept.Packets
+		cutPackets = &n
+		r.cutPackets.Add(n)
+	} else {
+		r.cutUnknown.Store(true)
+	}
+	if fin != nil {
+		fin.sum, fin.cutBytes, fin.cutPackets = kept, cut, cutPackets
+	}
 }
 
 // handOver queues a final file for compression and PostRotate, or records
@@ -158,16 +195,21 @@ func (r *Rotator) settle(seq int, name string, busy bool) {
 }
 
 // prune deletes the oldest files while the ring holds more than MaxFiles,
-// stopping at a file that is still busy so that files go in order. r.mu is
-// held.
+// stopping at a file that is still busy so that files go in order. A file
+// that cannot be deleted stays in the ring and the manifest (it is still
+// there), is tried again first at every prune, and counts as one of the
+// MaxFiles: the next oldest goes in its place, so the ring stays bounded.
+// r.mu is held.
 func (r *Rotator) prune() {
-	for r.cfg.MaxFiles > 0 && len(r.ring) > r.cfg.MaxFiles && !r.ring[0].busy {
-		r.deleteAt(0, "ring")
+	for i := 0; r.cfg.MaxFiles > 0 && len(r.ring) > r.cfg.MaxFiles && i < len(r.ring) && !r.ring[i].busy; {
+		if !r.deleteAt(i, "ring") {
+			i++
+		}
 	}
 }
 
 // freeSpace is directio's OnNoSpace in ring mode: it deletes the oldest
-// finished file and reports whether it did.
+// finished file it can and reports whether it did.
 func (r *Rotator) freeSpace(self int) bool {
 	// A file older than the writer's own that is still being finished
 	// (flushed, fsynced, renamed) cannot go yet but will be deletable in a
@@ -176,11 +218,13 @@ func (r *Rotator) freeSpace(self int) bool {
 	for {
 		r.mu.Lock()
 		finishing := false
-		for i := range r.ring {
+		for i := 0; i < len(r.ring); i++ {
 			if !r.ring[i].busy {
-				ok := r.deleteAt(i, "no space")
-				r.mu.Unlock()
-				return ok
+				if r.deleteAt(i, "no space") {
+					r.mu.Unlock()
+					return true
+				}
+				continue // it stays at i; try the next one
 			}
 			finishing = finishing || r.ring[i].seq < self
 		}
@@ -197,41 +241,51 @@ func (r *Rotator) freeSpace(self int) bool {
 // the disk full, so the oldest finished file goes. Unlike deleteAt it leaves
 // the manifest to its caller. r.mu is held.
 func (r *Rotator) dropOldest() (string, bool) {
-	for i, rf := range r.ring {
-		if rf.busy {
+	for i := 0; i < len(r.ring); i++ {
+		if r.ring[i].busy || !r.removeFile(i) {
 			continue
 		}
-		path := filepath.Join(r.dir, rf.name)
-		if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
-			r.cfg.Logf("rotate: delete oldest %s: %v", path, err)
-			return "", false
-		}
+		name := r.ring[i].name
 		r.ring = slices.Delete(r.ring, i, i+1)
-		r.cfg.Logf("rotate: deleted %s (no space; keeping %d files)", path, r.cfg.MaxFiles)
-		return rf.name, true
+		r.cfg.Logf("rotate: deleted %s (no space; keeping %d files)", filepath.Join(r.dir, name), r.cfg.MaxFiles)
+		return name, true
 	}
 	r.cfg.Logf("rotate: disk full in %s and no finished file left to delete", r.dir)
 	return "", false
 }
 
-// deleteAt removes ring entry i from the directory and the manifest. r.mu is
-// held.
+// deleteAt deletes ring entry i's file, then takes it out of the ring and
+// the manifest. When the file cannot be deleted it stays in both (it is
+// still there) and deleteAt returns false. r.mu is held.
 func (r *Rotator) deleteAt(i int, reason string) bool {
-	victim := r.ring[i]
-	r.ring = append(r.ring[:i], r.ring[i+1:]...)
-	path := filepath.Join(r.dir, victim.name)
-	if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
-		r.cfg.Logf("rotate: delete oldest %s: %v", path, err)
+	if !r.removeFile(i) {
 		return false
 	}
-	r.cfg.Logf("rotate: deleted %s (%s; keeping %d files)", path, reason, r.cfg.MaxFiles)
+	victim := r.ring[i]
+	r.ring = slices.Delete(r.ring, i, i+1)
+	r.cfg.Logf("rotate: deleted %s (%s; keeping %d files)", filepath.Join(r.dir, victim.name), reason, r.cfg.MaxFiles)
 	if r.man != nil {
 		if err := r.deferOnFullDisk(r.man.remove(victim.name, reason, r.cfg.Clock())); err != nil {
-			r.bgErr = firstErr(r.bgErr, err)
-			r.bgFailed.Store(true)
+			r.addBgErr(err)
 		}
 	}
 	return true
+}
+
+// removeFile removes ring entry i's file from the directory; a file that
+// is already gone counts as removed. A failure is reported once per file.
+// r.mu is held.
+func (r *Rotator) removeFile(i int) bool {
+	path := filepath.Join(r.dir, r.ring[i].name)
+	err := os.Remove(path)
+	if err == nil || errors.Is(err, os.ErrNotExist) {
+		return true
+	}
+	if !r.ring[i].removeFailed {
+		r.ring[i].removeFailed = true
+		r.cfg.Logf("rotate: delete oldest %s: %v; it stays in the ring and the manifest, and is tried again at the next rotation", path, err)
+	}
+	return false
 }
 
 func firstErr(a, b error) error {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -113,9 +114,42 @@ func (h *fakeHooks) Close(w io.Writer) (Summary, error) {
 	rec := appendRecord(nil, 'T', h.sum.Packets, time.Time{}, nil)
 	h.files[len(h.files)-1] = append(h.files[len(h.files)-1], rec...)
 	if _, err := w.Write(rec); err != nil {
-		return Summary{}, err
+		return h.sum, err // what was written, as Hooks.Close asks
 	}
 	return h.sum, nil
+}
+
+// scanHooks are fakeHooks that can read a file back (a Scanner).
+type scanHooks struct {
+	*fakeHooks
+	scans atomic.Int64
+}
+
+// Scan counts the packet records of the valid prefix of r.
+func (h *scanHooks) Scan(r io.Reader) (Summary, error) {
+	h.scans.Add(1)
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return Summary{}, err
+	}
+	return summarize(data), nil
+}
+
+// summarize is the Summary of the packets in the valid prefix of data.
+func summarize(data []byte) Summary {
+	recs, _ := parseRecords(data)
+	s := Summary{HasSeq: true}
+	for _, p := range recs {
+		if p.kind != 'P' {
+			continue
+		}
+		if s.Packets == 0 {
+			s.First, s.SeqFirst = p.t, p.seq
+		}
+		s.Packets++
+		s.Last, s.SeqLast = p.t, p.seq
+	}
+	return s
 }
 
 // writePacket writes packet seq with time t through r, as a capture would,

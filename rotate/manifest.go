@@ -2,6 +2,7 @@ package rotate
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,24 +27,38 @@ const (
 )
 
 // Entry is one line of MANIFEST.jsonl. A "file" record describes a finished
-// file; a "deleted" record says a file left the directory (Reason "ring" or
-// "no space"). Times are RFC 3339 with nanoseconds, UTC.
+// file; a "deleted" record says a file left the directory (Reason "ring",
+// "no space", or "missing": listed in MANIFEST.sha256 but gone when a
+// capture started, as when a run was killed between deleting a file and
+// recording it). Times are RFC 3339 with nanoseconds, UTC.
 type Entry struct {
-	Type       string  `json:"type"`
-	Name       string  `json:"name"`
-	SHA256     string  `json:"sha256,omitempty"`
-	Bytes      *int64  `json:"bytes,omitempty"`
-	Packets    *uint64 `json:"packets,omitempty"` // absent when unknown (repaired, cut by an error, no Hooks)
-	First      string  `json:"first,omitempty"`
-	Last       string  `json:"last,omitempty"`
-	Lost       *uint64 `json:"lost,omitempty"`
-	SeqFirst   *uint64 `json:"seq_first,omitempty"`
-	SeqLast    *uint64 `json:"seq_last,omitempty"`
+	Type    string  `json:"type"`
+	Name    string  `json:"name"`
+	SHA256  string  `json:"sha256,omitempty"`
+	Bytes   *int64  `json:"bytes,omitempty"`
+	Packets *uint64 `json:"packets,omitempty"` // absent when unknown (repaired, cut by an error or reconciled without a Scanner, no Hooks)
+	First   string  `json:"first,omitempty"`
+	Last    string  `json:"last,omitempty"`
+	Lost    *uint64 `json:"lost,omitempty"`
+	// The sequence range, when the capture had sequence numbers.
+	SeqFirst *uint64 `json:"seq_first,omitempty"`
+	SeqLast  *uint64 `json:"seq_last,omitempty"`
+	// CutBytes, on a file a write error ended early, is how many bytes
+	// written to it after its last complete record did not reach the disk;
+	// CutPackets how many packets they held, when known (Hooks with a
+	// Scanner). Those packets are in no file.
+	CutBytes   *int64  `json:"cut_bytes,omitempty"`
+	CutPackets *uint64 `json:"cut_packets,omitempty"`
 	Compressed *bool   `json:"compressed,omitempty"` // present on file records
 	Repaired   *bool   `json:"repaired,omitempty"`   // present on file records
-	Error      string  `json:"error,omitempty"`      // why a file ended early
-	Reason     string  `json:"reason,omitempty"`     // why a file was deleted
-	Time       string  `json:"time"`                 // when the record was written
+	// Reconciled marks the record of a file an earlier run finished but
+	// did not record (killed first): a later Open hashed the file as it
+	// found it and recorded it then. Its packet counts are known only
+	// when the Hooks have a Scanner.
+	Reconciled bool   `json:"reconciled,omitempty"`
+	Error      string `json:"error,omitempty"`  // why a file ended early
+	Reason     string `json:"reason,omitempty"` // why a file was deleted
+	Time       string `json:"time"`             // when the record was written
 }
 
 // finished is what is known of a finished file when its record is written.
@@ -54,7 +69,10 @@ type finished struct {
 	sum        *Summary // nil when unknown
 	compressed bool
 	repaired   bool
+	reconciled bool
 	err        string
+	cutBytes   int64   // > 0: bytes a write error cut off
+	cutPackets *uint64 // packets among them, when known
 }
 
 func timeString(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
@@ -62,7 +80,10 @@ func timeString(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 func (f finished) entry(now time.Time) Entry {
 	e := Entry{
 		Type: RecordFile, Name: f.name, SHA256: f.sha256, Bytes: &f.bytes,
-		Compressed: &f.compressed, Repaired: &f.repaired, Error: f.err, Time: timeString(now),
+		Compressed: &f.compressed, Repaired: &f.repaired, Reconciled: f.reconciled, Error: f.err, Time: timeString(now),
+	}
+	if f.cutBytes > 0 {
+		e.CutBytes, e.CutPackets = &f.cutBytes, f.cutPackets
 	}
 	if s := f.sum; s != nil {
 		e.Packets, e.Lost = &s.Packets, &s.Lost
@@ -92,7 +113,12 @@ type manifest struct {
 	// pending are index lines not written yet, in order: a full disk
 	// (without a ring to make room) held them back. flush writes them first.
 	pending   []Entry
-	sumsStale bool // the last rewrite of MANIFEST.sha256 failed
+	sumsStale bool  // the last rewrite of MANIFEST.sha256 failed
+	tornIndex int64 // bytes of a torn last line loadManifest cut off the index
+
+	// syncFile fsyncs the index after an append; nil means (*os.File).Sync.
+	// Tests make it fail.
+	syncFile func(*os.File) error
 }
 
 // retry runs op; while it fails for lack of space and noSpace deletes a
@@ -148,26 +174,80 @@ func loadManifest(dir string, mode os.FileMode) (*manifest, error) {
 	// manifest itself is whole (rename is atomic), so the leftover goes.
 	// The caller holds the directory lock: no rewrite is under way.
 	os.Remove(path + ".tmp")
+	sums, err := readSums(path)
+	if err != nil {
+		return nil, err
+	}
+	m.sums = sums
+	if m.tornIndex, err = cutTornLine(filepath.Join(dir, ManifestIndex)); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// cutTornLine cuts a last line without its newline off the index: what a
+// run killed (or a power cut) in the middle of an append leaves. Appending
+// after it would glue the next record to it and spoil both. It returns the
+// bytes cut.
+func cutTornLine(path string) (int64, error) {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("rotate: read %s: %w", path, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || fi.Size() == 0 {
+		return 0, err
+	}
+	// A record is far shorter than this; a longer tail is not ours to cut.
+	n := min(fi.Size(), 64<<10)
+	tail := make([]byte, n)
+	if _, err := f.ReadAt(tail, fi.Size()-n); err != nil {
+		return 0, fmt.Errorf("rotate: read %s: %w", path, err)
+	}
+	if tail[n-1] == '\n' {
+		return 0, nil
+	}
+	i := bytes.LastIndexByte(tail, '\n')
+	if i < 0 && n < fi.Size() {
+		return 0, nil
+	}
+	keep := fi.Size() - n + int64(i+1)
+	if err := f.Truncate(keep); err != nil {
+		return 0, fmt.Errorf("rotate: cut the torn last line of %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		return 0, fmt.Errorf("rotate: cut the torn last line of %s: %w", path, err)
+	}
+	return fi.Size() - keep, nil
+}
+
+// readSums reads a MANIFEST.sha256; a missing one lists nothing.
+func readSums(path string) ([]sumLine, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return m, nil
+		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("rotate: read %s: %w", path, err)
 	}
 	defer f.Close()
+	var sums []sumLine
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		hash, name, ok := strings.Cut(sc.Text(), "  ")
 		if !ok || len(hash) != 64 {
 			return nil, fmt.Errorf("rotate: read %s: malformed line %q", path, sc.Text())
 		}
-		m.sums = append(m.sums, sumLine{hash, name})
+		sums = append(sums, sumLine{hash, name})
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("rotate: read %s: %w", path, err)
 	}
-	return m, nil
+	return sums, nil
 }
 
 // add records a finished file: a line in the index, then the sums file.
@@ -204,7 +284,14 @@ func (m *manifest) flush(now time.Time) error {
 // behind reports whether some of the manifest is still to be written.
 func (m *manifest) behind() bool { return len(m.pending) > 0 || m.sumsStale }
 
-// appendIndex appends one JSON line to MANIFEST.jsonl and fsyncs it.
+// appendIndex appends one JSON line to MANIFEST.jsonl and fsyncs it. When it
+// fails the index is as it was, so that the caller may append the line
+// again without recording it twice: a write that failed part way (disk
+// full) or an fsync that failed after a whole write (ENOSPC or EIO from a
+// filesystem that allocates late, as NFS and thin volumes do) is undone by
+// cutting the file back. Should even that fail, the line stays and counts
+// as written (nil): a retry would duplicate it, and the next append's fsync
+// covers it.
 func (m *manifest) appendIndex(e Entry) error {
 	path := filepath.Join(m.dir, ManifestIndex)
 	line, err := json.Marshal(e)
@@ -215,20 +302,24 @@ func (m *manifest) appendIndex(e Entry) error {
 	if err != nil {
 		return fmt.Errorf("rotate: write %s: %w", path, err)
 	}
+	defer f.Close() // after a successful fsync a failing close loses nothing
 	fi, err := f.Stat()
-	if err == nil {
-		_, err = f.Write(append(line, '\n'))
-		if err != nil {
-			f.Truncate(fi.Size()) // no torn line (disk full): the index stays as it was
+	if err != nil {
+		return fmt.Errorf("rotate: write %s: %w", path, err)
+	}
+	if _, err = f.Write(append(line, '\n')); err == nil {
+		if m.syncFile != nil {
+			err = m.syncFile(f)
+		} else {
+			err = f.Sync()
 		}
 	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
 	if err != nil {
+		if terr := f.Truncate(fi.Size()); terr != nil {
+			if st, serr := f.Stat(); serr == nil && st.Size() == fi.Size()+int64(len(line))+1 {
+				return nil // the whole line is there and stays
+			}
+		}
 		return fmt.Errorf("rotate: write %s: %w", path, err)
 	}
 	return nil

@@ -20,9 +20,20 @@ const (
 	zstSuffix  = ".zst"
 )
 
+// seqDigits is the width the sequence is padded to in new names. Names sort
+// in sequence order, which is time order, as long as the sequence fits:
+// 10^10 files last 317 years at a rotation a second. Names of five digits
+// (minSeqDigits) are still recognised, and the sequence continues after
+// theirs.
+const seqDigits = 10
+
+// minSeqDigits is the narrowest sequence a name of ours has (the width of
+// names before seqDigits).
+const minSeqDigits = 5
+
 // fileName returns base_SEQ_STAMP.ext.
 func fileName(base string, seq int, start time.Time, ext string) string {
-	return fmt.Sprintf("%s_%05d_%s%s", base, seq, start.UTC().Format(stampLayout), ext)
+	return fmt.Sprintf("%s_%0*d_%s%s", base, seqDigits, seq, start.UTC().Format(stampLayout), ext)
 }
 
 // splitPath splits Config.Path into directory, base name and extension.
@@ -45,8 +56,8 @@ type nameParts struct {
 	compr string // ".gz" or ".zst" when compressed (or being compressed)
 }
 
-// parseName matches name against base_SEQ_STAMP*, where SEQ has at least five
-// digits and STAMP is a UTC time in stampLayout.
+// parseName matches name against base_SEQ_STAMP*, where SEQ has at least
+// minSeqDigits digits and STAMP is a UTC time in stampLayout.
 func parseName(name, base string) (nameParts, bool) {
 	rest, ok := strings.CutPrefix(name, base+"_")
 	if !ok {
@@ -56,7 +67,7 @@ func parseName(name, base string) (nameParts, bool) {
 	for digits < len(rest) && rest[digits] >= '0' && rest[digits] <= '9' {
 		digits++
 	}
-	if digits < 5 || digits >= len(rest) || rest[digits] != '_' {
+	if digits < minSeqDigits || digits > 18 || digits >= len(rest) || rest[digits] != '_' {
 		return nameParts{}, false
 	}
 	seq, err := strconv.Atoi(rest[:digits])

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -25,7 +26,11 @@ type Recovered struct {
 // prefix that validPrefix reports (the capture passes pcapng.ValidPrefix),
 // fsynced, renamed to its final name and, when the directory has a manifest,
 // recorded with "repaired": true. Output of an interrupted compression
-// (NAME.gz.part, NAME.zst.part) is removed when NAME is still there.
+// (NAME.gz.part, NAME.zst.part, or a complete NAME.gz or NAME.zst that
+// MANIFEST.sha256 does not list: the run was killed before removing NAME)
+// is reported too, and with repair removed when NAME is still there. The
+// next capture in the directory records finished files the manifest lacks
+// (see Open).
 // Recover takes the directory's lock, so it fails while a capture runs there.
 func Recover(dir, base string, validPrefix func(r io.ReaderAt, size int64) (int64, error), repair bool) ([]Recovered, error) {
 	lock, err := lockDir(dir, 0o600)
@@ -38,16 +43,52 @@ func Recover(dir, base string, validPrefix func(r io.ReaderAt, size int64) (int6
 		return nil, fmt.Errorf("rotate: recover %s: %w", dir, err)
 	}
 	var man *manifest
-	if repair && (exists(filepath.Join(dir, ManifestSums)) || exists(filepath.Join(dir, ManifestIndex))) {
+	switch {
+	case !exists(filepath.Join(dir, ManifestSums)) && !exists(filepath.Join(dir, ManifestIndex)):
+	case repair:
 		if man, err = loadManifest(dir, 0o600); err != nil {
 			return nil, err
 		}
+	default:
+		// Only reading: nothing changes, not even a leftover temporary
+		// file; a list that cannot be read only makes the report longer.
+		man = &manifest{dir: dir, mode: 0o600}
+		man.sums, _ = readSums(filepath.Join(dir, ManifestSums))
+	}
+	listed := func(name string) bool {
+		return man != nil && slices.ContainsFunc(man.sums, func(s sumLine) bool { return s.name == name })
 	}
 	var found []Recovered
 	var errs []error
+	torn := 0 // .part capture files, which need validPrefix
 	for _, e := range entries {
 		p, ok := parseName(e.Name(), base)
-		if !ok || !p.part || !e.Type().IsRegular() {
+		if !ok || !e.Type().IsRegular() {
+			continue
+		}
+		if !p.part {
+			// A complete compressed copy beside its original, neither
+			// recorded: killed between compressing and removing NAME.
+			if p.compr == "" || listed(p.name) {
+				continue
+			}
+			path := filepath.Join(dir, p.name)
+			source := strings.TrimSuffix(path, p.compr)
+			if !exists(source) || listed(filepath.Base(source)) {
+				continue
+			}
+			rec := Recovered{Path: path, Final: path, Valid: -1}
+			if fi, err := e.Info(); err == nil {
+				rec.Size = fi.Size()
+			}
+			if repair {
+				if err := os.Remove(path); err != nil {
+					errs = append(errs, fmt.Errorf("rotate: recover %s: %w", path, err))
+				} else {
+					rec.Removed = true
+				}
+			}
+			found = append(found, rec)
 			continue
 		}
 		path := filepath.Join(dir, p.name)
@@ -68,6 +109,7 @@ func Recover(dir, base string, validPrefix func(r io.ReaderAt, size int64) (int6
 			found = append(found, rec)
 			continue
 		}
+		torn++
 		if validPrefix != nil {
 			if rec.Valid, err = checkPrefix(path, rec.Size, validPrefix); err != nil {
 				errs = append(errs, err)
@@ -82,7 +124,7 @@ func Recover(dir, base string, validPrefix func(r io.ReaderAt, size int64) (int6
 		}
 		found = append(found, rec)
 	}
-	if repair && validPrefix == nil && len(found) > 0 {
+	if repair && validPrefix == nil && torn > 0 {
 		errs = append(errs, fmt.Errorf("rotate: recover %s: cannot repair without a validPrefix function", dir))
 	}
 	return found, errors.Join(errs...)

@@ -2,6 +2,7 @@ package rotate
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -21,22 +22,30 @@ func TestRecover(t *testing.T) {
 	r.Close()
 
 	var whole []byte
-	whole = appendRecord(whole, 'H', 2, time.Unix(0, 0), []byte("fw_00002_20261203T180100Z.pcapng"))
+	whole = appendRecord(whole, 'H', 2, time.Unix(0, 0), []byte(fwName(2, "20261203T180100Z")))
 	for seq := uint64(0); seq < 20; seq++ {
 		whole = appendRecord(whole, 'P', seq, time.Unix(int64(seq), 0), packetPayload(seq))
 	}
 	torn := append(bytes.Clone(whole), appendRecord(nil, 'P', 20, time.Unix(20, 0), packetPayload(20))[:37]...)
-	part := filepath.Join(dir, "fw_00002_20261203T180100Z.pcapng.part")
+	part := filepath.Join(dir, fwName(2, "20261203T180100Z")+".part")
 	os.WriteFile(part, torn, 0o600)
-	zpart := filepath.Join(dir, "fw_00001_20261203T180000Z.pcapng.zst.part")
+	zpart := filepath.Join(dir, fwName(1, "20261203T180000Z")+".zst.part")
 	os.WriteFile(zpart, []byte("half a zstd stream"), 0o600)
+	// Killed after compressing file 3, before removing the original.
+	orig := filepath.Join(dir, fwName(3, "20261203T180200Z"))
+	os.WriteFile(orig, whole, 0o600)
+	if _, err := compressFile(context.Background(), orig, Gzip, "", 0o600, dir); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(orig, whole, 0o600)
+	zdone := orig + ".gz"
 
 	found, err := Recover(dir, "fw", validPrefix, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(found) != 2 {
-		t.Fatalf("found %+v, want the .part and the .zst.part", found)
+	if len(found) != 3 {
+		t.Fatalf("found %+v, want the .part, the .zst.part and the .gz beside its original", found)
 	}
 	for _, f := range found {
 		if f.Path == part && (f.Size != int64(len(torn)) || f.Valid != int64(len(whole)) || f.Repaired) {
@@ -51,18 +60,21 @@ func TestRecover(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	final := filepath.Join(dir, "fw_00002_20261203T180100Z.pcapng")
+	final := filepath.Join(dir, fwName(2, "20261203T180100Z"))
 	for _, f := range found {
 		switch f.Path {
 		case part:
 			if !f.Repaired || f.Final != final {
 				t.Errorf("repair result %+v", f)
 			}
-		case zpart:
+		case zpart, zdone:
 			if !f.Removed {
 				t.Errorf("compression leftover not removed: %+v", f)
 			}
 		}
+	}
+	if !bytes.Equal(mustRead(t, orig), whole) || exists(zdone) {
+		t.Errorf("the original of the interrupted compression is not kept, or its copy not removed")
 	}
 	if !bytes.Equal(mustRead(t, final), whole) {
 		t.Fatal("repaired file is not the valid prefix")
@@ -70,7 +82,7 @@ func TestRecover(t *testing.T) {
 	if _, err := os.Stat(zpart); !os.IsNotExist(err) {
 		t.Error("compression leftover still there")
 	}
-	e, ok := fileEntries(t, dir)["fw_00002_20261203T180100Z.pcapng"]
+	e, ok := fileEntries(t, dir)[fwName(2, "20261203T180100Z")]
 	if !ok || !*e.Repaired || e.SHA256 != sha256Hex(whole) || e.Packets != nil {
 		t.Errorf("manifest entry for the repaired file: %+v", e)
 	}

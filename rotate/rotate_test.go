@@ -7,12 +7,17 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 )
 
-var namePattern = regexp.MustCompile(`^fw_(\d{5})_(\d{8}T\d{6}Z)\.pcapng$`)
+var namePattern = regexp.MustCompile(`^fw_(\d{10})_(\d{8}T\d{6}Z)\.pcapng$`)
+
+// fwName is the name of file seq of base "fw" started at stamp, as the
+// package names files (written out here, not computed with fileName).
+func fwName(seq int, stamp string) string { return fmt.Sprintf("fw_%010d_%s.pcapng", seq, stamp) }
 
 // TestSizeRotation writes packets with a size limit and checks that every
 // file stands alone, no packet is lost or duplicated at a rotation, files
@@ -54,7 +59,7 @@ func TestSizeRotation(t *testing.T) {
 	next := uint64(0)
 	for i, name := range names {
 		m := namePattern.FindStringSubmatch(name)
-		if m == nil || m[1] != fmt.Sprintf("%05d", i+1) {
+		if m == nil || m[1] != fmt.Sprintf("%010d", i+1) {
 			t.Fatalf("file %d is named %q", i, name)
 		}
 		data := mustRead(t, filepath.Join(dir, name))
@@ -128,7 +133,7 @@ func TestTimeRotation(t *testing.T) {
 		t.Errorf("rotated at %v, want %v", rotatedAt, want)
 	}
 	names := captureFiles(t, dir)
-	wantNames := []string{"fw_00001_20261203T101730Z.pcapng", "fw_00002_20261203T101830Z.pcapng"}
+	wantNames := []string{fwName(1, "20261203T101730Z"), fwName(2, "20261203T101830Z")}
 	if len(names) != 7 || names[0] != wantNames[0] || names[1] != wantNames[1] {
 		t.Errorf("files %v, want 7 starting with %v", names, wantNames)
 	}
@@ -180,12 +185,72 @@ func TestAlignedRotation(t *testing.T) {
 	}
 	r.Close()
 	want := []string{
-		"fw_00001_20261203T101700Z.pcapng",
-		"fw_00002_20261203T110000Z.pcapng",
-		"fw_00003_20261203T120000Z.pcapng",
+		fwName(1, "20261203T101700Z"),
+		fwName(2, "20261203T110000Z"),
+		fwName(3, "20261203T120000Z"),
 	}
 	if got := captureFiles(t, dir); strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("files %v, want %v", got, want)
+	}
+}
+
+// TestAlignToEpoch: aligned files start on whole multiples of the interval
+// since the Unix epoch, UTC, whatever the interval and the start's time
+// zone; for an interval dividing 24 h that is counted from midnight. The
+// expected times were computed apart from the package (Python datetime).
+func TestAlignToEpoch(t *testing.T) {
+	ist := time.FixedZone("IST", 5*3600+1800)
+	cases := []struct {
+		start    string
+		interval time.Duration
+		want     string
+	}{
+		{"2026-12-03T10:17:00Z", time.Hour, "2026-12-03T11:00:00Z"},
+		{"2026-12-03T11:00:00Z", time.Hour, "2026-12-03T12:00:00Z"}, // on a boundary: the next one
+		{"2026-12-03T10:17:00Z", 15 * time.Minute, "2026-12-03T10:30:00Z"},
+		{"2026-12-03T10:17:00Z", 7 * time.Hour, "2026-12-03T14:00:00Z"}, // Go's zero time gives 12:00
+		{"2026-12-03T21:00:00Z", 7 * time.Hour, "2026-12-04T04:00:00Z"},
+		{"2026-12-03T10:17:00Z", 90 * time.Minute, "2026-12-03T10:30:00Z"},
+		{"2026-12-03T10:17:00Z", 48 * time.Hour, "2026-12-05T00:00:00Z"},
+		{"2026-12-03T10:17:00Z", 7 * time.Minute, "2026-12-03T10:23:00Z"},
+		{"1969-12-31T22:30:00Z", 7 * time.Hour, "1970-01-01T00:00:00Z"},
+	}
+	for _, c := range cases {
+		start, _ := time.Parse(time.RFC3339, c.start)
+		want, _ := time.Parse(time.RFC3339, c.want)
+		for _, s := range []time.Time{start, start.In(ist)} {
+			if got := nextDeadline(s, c.interval, true); !got.Equal(want) {
+				t.Errorf("aligned %v from %v: next start %v, want %v", c.interval, s, got.UTC(), want)
+			}
+		}
+		if got := nextDeadline(start, c.interval, false); !got.Equal(start.Add(c.interval)) {
+			t.Errorf("unaligned %v from %v: %v", c.interval, start, got)
+		}
+	}
+
+	// The Rotator follows it: -G 7h --align from 10:15.
+	dir := t.TempDir()
+	clock := newClock(t, "2026-12-03T10:15:00Z")
+	cfg := testConfig(dir, clock, &fakeHooks{}, &logger{})
+	cfg.Interval, cfg.Align = 7*time.Hour, true
+	r, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rotatedAt []string
+	for range 24 * 4 { // a day in 15-minute steps
+		clock.Advance(15 * time.Minute)
+		rotated, err := r.RotateIfDue()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rotated {
+			rotatedAt = append(rotatedAt, clock.Now().UTC().Format("02T15:04"))
+		}
+	}
+	r.Close()
+	if want := []string{"03T14:00", "03T21:00", "04T04:00"}; !slices.Equal(rotatedAt, want) {
+		t.Errorf("rotated at %v, want %v", rotatedAt, want)
 	}
 }
 
@@ -227,7 +292,7 @@ func TestRing(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := captureFiles(t, dir)
-	want := []string{"fw_00010_20261203T180701Z.pcapng", "fw_00011_20261203T180801Z.pcapng", "fw_00012_20261203T180901Z.pcapng", "other_00001_20261203T180000Z.pcapng"}
+	want := []string{fwName(10, "20261203T180701Z"), fwName(11, "20261203T180801Z"), fwName(12, "20261203T180901Z"), "other_00001_20261203T180000Z.pcapng"}
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Fatalf("files %v, want %v", got, want)
 	}
@@ -249,19 +314,20 @@ func TestRing(t *testing.T) {
 	if files != 12 || deleted != 9 {
 		t.Errorf("index has %d file and %d deleted records, want 12 and 9", files, deleted)
 	}
-	if !log.contains("deleted " + filepath.Join(dir, "fw_00001_20261203T180000Z.pcapng")) {
+	if !log.contains("deleted " + filepath.Join(dir, fwName(1, "20261203T180000Z"))) {
 		t.Errorf("no log of the deletion of the earlier run's file:\n%s", log)
 	}
 }
 
 // TestSequenceContinuesAndNoOverwrite: numbering continues after the highest
-// sequence in the directory (leftover .part files included), and a taken
-// name is skipped, never overwritten.
+// sequence in the directory (leftover .part files and five-digit names of
+// earlier versions included), and a taken name is skipped, never
+// overwritten.
 func TestSequenceContinuesAndNoOverwrite(t *testing.T) {
 	dir := t.TempDir()
 	clock := newClock(t, "2026-12-03T18:14:09Z")
 	existing := map[string]string{
-		"fw_00007_20261201T000000Z.pcapng":      "seven",
+		"fw_00007_20261201T000000Z.pcapng":      "seven, named by an earlier version",
 		"fw_00041_20261202T000000Z.pcapng.zst":  "forty-one",
 		"fw_00042_20261202T010000Z.pcapng.part": "torn",
 		"fw_99_20261202T010000Z.pcapng":         "too few digits: not ours",
@@ -276,21 +342,21 @@ func TestSequenceContinuesAndNoOverwrite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := r.Stats().Current; filepath.Base(got) != "fw_00043_20261203T181409Z.pcapng.part" {
+	if got := r.Stats().Current; filepath.Base(got) != fwName(43, "20261203T181409Z")+".part" {
 		t.Errorf("first file %s, want sequence 43", got)
 	}
 	if !log.contains("fw_00042_20261202T010000Z.pcapng.part was left by an earlier run") {
 		t.Errorf("leftover .part not reported:\n%s", log)
 	}
 	// Someone takes the next two names before the rotation.
-	taken := []string{"fw_00044_20261203T181409Z.pcapng", "fw_00045_20261203T181409Z.pcapng.gz"}
+	taken := []string{fwName(44, "20261203T181409Z"), fwName(45, "20261203T181409Z") + ".gz"}
 	for _, name := range taken {
 		os.WriteFile(filepath.Join(dir, name), []byte("taken"), 0o600)
 	}
 	if err := r.Rotate(); err != nil {
 		t.Fatal(err)
 	}
-	if got := r.Stats().Current; filepath.Base(got) != "fw_00046_20261203T181409Z.pcapng.part" {
+	if got := r.Stats().Current; filepath.Base(got) != fwName(46, "20261203T181409Z")+".part" {
 		t.Errorf("after taken names, current is %s, want sequence 46", got)
 	}
 	if err := r.Close(); err != nil {
@@ -306,17 +372,80 @@ func TestSequenceContinuesAndNoOverwrite(t *testing.T) {
 			t.Errorf("%s was overwritten", name)
 		}
 	}
-	// Names sort in sequence order, which is time order.
-	got := captureFiles(t, dir)
+	// New names sort in sequence order, which is time order.
 	var ours []string
-	for _, n := range got {
+	for _, n := range captureFiles(t, dir) {
 		if namePattern.MatchString(n) {
 			ours = append(ours, n)
 		}
 	}
-	wantOrder := []string{"fw_00007_20261201T000000Z.pcapng", "fw_00043_20261203T181409Z.pcapng", "fw_00044_20261203T181409Z.pcapng", "fw_00046_20261203T181409Z.pcapng"}
+	wantOrder := []string{fwName(43, "20261203T181409Z"), fwName(44, "20261203T181409Z"), fwName(46, "20261203T181409Z")}
 	if strings.Join(ours, " ") != strings.Join(wantOrder, " ") {
 		t.Errorf("sorted names %v, want %v", ours, wantOrder)
+	}
+}
+
+// TestNamesSortPastFiveDigits: names sort in time order past sequence
+// 99999 (where five-digit names stopped doing so), the sequence continues
+// after a five-digit name, and names are parsed back.
+func TestNamesSortPastFiveDigits(t *testing.T) {
+	start := time.Date(2026, 12, 3, 18, 0, 0, 0, time.UTC)
+	seqs := []int{1, 9999, 99999, 100000, 123456789, 9999999999}
+	var names []string
+	for i, seq := range seqs {
+		name := fileName("fw", seq, start.Add(time.Duration(i)*time.Second), ".pcapng")
+		names = append(names, name)
+		p, ok := parseName(name, "fw")
+		if !ok || p.seq != seq || p.rest != ".pcapng" || p.part || p.compr != "" {
+			t.Errorf("parseName(%q) = %+v, %v; want sequence %d", name, p, ok, seq)
+		}
+	}
+	if names[3] != "fw_0000100000_20261203T180003Z.pcapng" {
+		t.Errorf("sequence 100000 is named %s", names[3])
+	}
+	if !slices.IsSorted(names) {
+		t.Errorf("names do not sort in sequence order: %v", names)
+	}
+	for name, want := range map[string]int{
+		"fw_99999_20261203T180000Z.pcapng":           99999, // an earlier version's
+		"fw_000000100000_20261203T180000Z.pcapng.gz": 100000,
+		"fw_9999_20261203T180000Z.pcapng":            -1, // too few digits
+		"fw_0000000000000000001_20261203T180000Z.x":  -1, // too many
+	} {
+		p, ok := parseName(name, "fw")
+		if (want < 0) == ok || ok && p.seq != want {
+			t.Errorf("parseName(%q) = %+v, %v; want sequence %d", name, p, ok, want)
+		}
+	}
+
+	// A directory whose last file, named by an earlier version, is 99999.
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "fw_99999_20261203T170000Z.pcapng"), []byte("old"), 0o600)
+	clock := newClock(t, "2026-12-03T18:00:00Z")
+	cfg := testConfig(dir, clock, &fakeHooks{}, &logger{})
+	cfg.Manifest = false
+	r, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		clock.Advance(time.Second)
+		if err := r.Rotate(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var ours []string
+	for _, n := range captureFiles(t, dir) {
+		if namePattern.MatchString(n) {
+			ours = append(ours, n)
+		}
+	}
+	want := []string{fwName(100000, "20261203T180000Z"), fwName(100001, "20261203T180001Z"), fwName(100002, "20261203T180002Z")}
+	if !slices.Equal(ours, want) {
+		t.Errorf("after fw_99999: files %v, want %v", ours, want)
 	}
 }
 

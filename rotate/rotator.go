@@ -23,7 +23,9 @@ const finishBacklog = 8
 // the last one, it bounds each stall (see directio.Options.SyncBytes).
 const syncBytes = 32 << 20
 
-// finishInFlight is how many closed files may wait for the finisher at once.
+// finishInFlight is how many closed files may be with the finisher at once:
+// a rotation while one is still being finished waits for it (see
+// queueFinish).
 const finishInFlight = 1
 
 // Rotator writes a capture into rotating files. Open, Write, RotateIfDue,
@@ -49,12 +51,15 @@ type Rotator struct {
 	finished    chan struct{}
 	work        *worker
 
-	bgFailed atomic.Bool
-	files    atomic.Int64 // finished files
-	bytes    atomic.Int64 // bytes in finished files
+	bgFailed   atomic.Bool
+	files      atomic.Int64  // finished files
+	bytes      atomic.Int64  // bytes in finished files
+	cutBytes   atomic.Int64  // bytes write errors cut off files
+	cutPackets atomic.Uint64 // packets among them, where known
+	cutUnknown atomic.Bool   // some cut bytes held packets not counted
 
 	mu              sync.Mutex // guards what follows; background goroutines share it
-	bgErr           error
+	bgErrs          []error    // errors of background work; the first stops the Rotator
 	ring            []ringFile // files of this base in the directory, oldest first
 	man             *manifest  // nil without Config.Manifest
 	manifestBehind  bool       // a manifest write waits for room (reported once)
@@ -63,19 +68,21 @@ type Rotator struct {
 
 // openFile is a file being written or waiting to be finished.
 type openFile struct {
-	info     FileInfo
-	part     string // path written to (NAME.part; Path itself in Single mode)
-	w        *directio.Writer
-	hash     hash.Hash
-	sum      *Summary // from Hooks.Close; nil when unknown
-	writeErr error    // the file ended early
+	info       FileInfo
+	part       string // path written to (NAME.part; Path itself in Single mode)
+	w          *directio.Writer
+	hash       hash.Hash
+	sum        *Summary // from Hooks.Close; nil when unknown
+	hookClosed bool     // Hooks.Close was called
+	writeErr   error    // the file ended early
 }
 
 // ringFile is a finished (or unfinished, busy) file counted by the ring.
 type ringFile struct {
-	seq  int
-	name string
-	busy bool // being written, finished, compressed or handed to PostRotate
+	seq          int
+	name         string
+	busy         bool // being written, finished, compressed, handed to PostRotate or reconciled
+	removeFailed bool // deleting it failed (reported once); it is tried again
 }
 
 // finishJob is work for the finisher goroutine.
@@ -92,6 +99,16 @@ type Stats struct {
 	Bytes   int64          // bytes in finished files (before compression)
 	Current string         // path of the file being written
 	Writer  directio.Stats // the current file's writer
+
+	// CutBytes counts bytes that were written but that a write error
+	// (disk full) cut off the end of a file, the current one or one being
+	// finished after a rotation; CutPackets the packets among them, as far
+	// as the Hooks can count them (a Scanner), and CutUnknown says some
+	// were not counted. Packets in CutPackets are in no file: a capture
+	// counting what it wrote subtracts them.
+	CutBytes   int64
+	CutPackets uint64
+	CutUnknown bool
 }
 
 // Open checks cfg, locks the directory, looks at what earlier runs left there,
@@ -115,7 +132,8 @@ func Open(cfg Config) (*Rotator, error) {
 		}
 		r.lock = lock
 	}
-	if err := r.loadDir(); err != nil {
+	unrecorded, err := r.loadDir()
+	if err != nil {
 		r.lock.Close()
 		return nil, err
 	}
@@ -123,6 +141,11 @@ func Open(cfg Config) (*Rotator, error) {
 	r.finishSlots = make(chan struct{}, finishInFlight)
 	r.finished = make(chan struct{})
 	r.work = newWorker(r)
+	if r.man != nil {
+		// Off the capture's path: hashing what an earlier run left
+		// unrecorded may take seconds, while the kernel queues packets.
+		r.work.add(job{reconcile: true, unrecorded: unrecorded})
+	}
 	go r.runFinisher()
 	now := cfg.Clock()
 	if err := r.openNext(now); err != nil {
@@ -134,24 +157,30 @@ func Open(cfg Config) (*Rotator, error) {
 }
 
 // loadDir reads the ring and the sequence from files of earlier runs, and
-// the manifest.
-func (r *Rotator) loadDir() error {
+// the manifest. It resolves what a run killed while compressing left (see
+// resolveCompression) and returns the finished files of this base that the
+// manifest does not list, for reconcile; they are busy in the ring until
+// then.
+func (r *Rotator) loadDir() ([]nameParts, error) {
 	if r.cfg.Manifest {
 		m, err := loadManifest(r.dir, r.cfg.FileMode)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if r.cfg.MaxFiles > 0 {
 			m.noSpace = r.dropOldest
 		}
+		if m.tornIndex > 0 {
+			r.cfg.Logf("rotate: cut a torn last line (%d bytes) off %s, left by a run killed while appending it", m.tornIndex, filepath.Join(r.dir, ManifestIndex))
+		}
 		r.man = m
 	}
 	if r.cfg.Single {
-		return nil
+		return nil, nil
 	}
 	found, err := scanDir(r.dir, r.base, r.ext)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	listed := map[string]bool{}
 	if r.man != nil {
@@ -159,18 +188,22 @@ func (r *Rotator) loadDir() error {
 			listed[s.name] = true
 		}
 	}
+	found = r.resolveCompression(found, listed)
+	var unrecorded []nameParts
 	for _, p := range found {
 		r.nextSeq = max(r.nextSeq, p.seq+1)
 		if p.part {
 			r.cfg.Logf("rotate: %s was left by an earlier run that did not finish; recover it to make it whole", filepath.Join(r.dir, p.name))
 			continue
 		}
+		rf := ringFile{seq: p.seq, name: p.name}
 		if r.man != nil && !listed[p.name] {
-			r.cfg.Logf("rotate: %s is not in %s", filepath.Join(r.dir, p.name), ManifestSums)
+			unrecorded = append(unrecorded, p)
+			rf.busy = true
 		}
-		r.ring = append(r.ring, ringFile{seq: p.seq, name: p.name})
+		r.ring = append(r.ring, rf)
 	}
-	return nil
+	return unrecorded, nil
 }
 
 // openNext creates the next file, writes its header and makes it current.
@@ -252,13 +285,24 @@ func (r *Rotator) create(f *openFile, opts *directio.Options) error {
 	}
 }
 
-// nextDeadline is when a file started at start is due to end.
+// nextDeadline is when a file started at start is due to end. Aligned, it
+// is the first whole multiple of interval since the Unix epoch
+// (1970-01-01T00:00:00Z) after start (see Config.Align). time.Truncate
+// alone counts from Go's zero time (year 1), which agrees with the epoch
+// only for intervals that divide 24 h.
 func nextDeadline(start time.Time, interval time.Duration, align bool) time.Time {
-	if align {
-		// Truncate counts from the zero time, which is midnight UTC.
-		return start.Truncate(interval).Add(interval)
+	if !align {
+		return start.Add(interval)
 	}
-	return start.Add(interval)
+	// Truncate's grid is shifted to the epoch's: b is the last multiple of
+	// interval since the epoch at or before start.
+	epoch := time.Unix(0, 0)
+	shift := epoch.Sub(epoch.Truncate(interval))
+	b := start.Truncate(interval).Add(shift)
+	if b.After(start) {
+		b = b.Add(-interval)
+	}
+	return b.Add(interval)
 }
 
 // Write writes whole records to the current file. It never rotates.
@@ -281,7 +325,7 @@ func (r *Rotator) check() error {
 	}
 	if r.bgFailed.Load() {
 		r.mu.Lock()
-		r.err = r.bgErr
+		r.err = r.bgErrs[0]
 		r.mu.Unlock()
 		return r.err
 	}
@@ -335,7 +379,7 @@ func (r *Rotator) Rotate() error {
 
 // rotate ends the current file with its trailer, starts the next one and
 // leaves the old one to the finisher, so the capture does not wait for its
-// fsync.
+// fsync, unless the file before it is still being finished.
 func (r *Rotator) rotate(now time.Time) error {
 	old := r.cur
 	if err := r.closeHook(old); err != nil {
@@ -351,25 +395,26 @@ func (r *Rotator) rotate(now time.Time) error {
 }
 
 // queueFinish hands a file to the finisher. At most finishInFlight files
-// wait there: a capture that outruns the finisher (tiny files, a slow
-// fsync) waits here instead of piling up files that, in ring mode, could not
-// be deleted to make room while they wait.
+// are there: a capture that outruns the finisher (tiny files, a slow
+// fsync) waits here until the previous file is finished, instead of piling
+// up files, each holding its buffers and descriptor, that in ring mode
+// could not be deleted to make room while they wait.
 func (r *Rotator) queueFinish(job finishJob) {
 	r.finishSlots <- struct{}{}
 	r.finishQ <- job
 }
 
-// closeHook writes f's trailer and keeps its summary.
+// closeHook writes f's trailer and keeps its summary, once per file. The
+// summary is kept when Close fails too: if the file then ends early, it
+// counts the packets that were cut (see noteCut).
 func (r *Rotator) closeHook(f *openFile) error {
-	if r.cfg.Hooks == nil {
+	if r.cfg.Hooks == nil || f.hookClosed {
 		return nil
 	}
+	f.hookClosed = true
 	sum, err := r.cfg.Hooks.Close(f.w)
-	if err != nil {
-		return err
-	}
 	f.sum = &sum
-	return nil
+	return err
 }
 
 // Tick flushes buffered data when FlushInterval has passed since the last
@@ -397,12 +442,15 @@ func (r *Rotator) fail(cause error) error {
 	f := r.cur
 	r.cur = nil
 	f.writeErr = cause
+	// Its trailer cannot be written now, but the hooks' count of what was
+	// written tells how many packets the cut loses.
+	r.closeHook(f)
 	var err error
 	done := make(chan struct{})
 	r.queueFinish(finishJob{f: f, done: done, err: &err})
 	<-done
 	if err == nil {
-		err = &WriteError{Path: f.info.Path, Length: f.w.Length(), Err: cause}
+		err = &WriteError{Path: f.info.Path, Length: f.w.Length(), Cut: f.w.Size() - f.w.Length(), Err: cause}
 	}
 	r.err = err
 	return err
@@ -410,7 +458,10 @@ func (r *Rotator) fail(cause error) error {
 
 // Stats returns counters of the output.
 func (r *Rotator) Stats() Stats {
-	s := Stats{Files: r.files.Load(), Bytes: r.bytes.Load()}
+	s := Stats{
+		Files: r.files.Load(), Bytes: r.bytes.Load(),
+		CutBytes: r.cutBytes.Load(), CutPackets: r.cutPackets.Load(), CutUnknown: r.cutUnknown.Load(),
+	}
 	if r.cur != nil {
 		s.Current = r.cur.part
 		s.Writer = r.cur.w.Stats()
@@ -438,8 +489,10 @@ func (r *Rotator) Close() error {
 	}
 	r.shutdown()
 	r.mu.Lock()
-	if r.bgErr != nil && r.bgErr != r.err {
-		errs = append(errs, r.bgErr)
+	for _, err := range r.bgErrs {
+		if err != r.err {
+			errs = append(errs, err) // a file finished after the first failure may have failed too
+		}
 	}
 	if r.man != nil && r.man.behind() {
 		if err := r.man.flush(r.cfg.Clock()); err != nil {
@@ -462,11 +515,20 @@ func (r *Rotator) shutdown() {
 	}
 }
 
+// maxBgErrs bounds the errors of background work kept for Close; the
+// first already stops the Rotator, so only a few more can follow.
+const maxBgErrs = 8
+
 func (r *Rotator) setBgErr(err error) {
 	r.mu.Lock()
-	if r.bgErr == nil {
-		r.bgErr = err
-	}
+	r.addBgErr(err)
 	r.mu.Unlock()
+}
+
+// addBgErr is setBgErr with r.mu held.
+func (r *Rotator) addBgErr(err error) {
+	if len(r.bgErrs) < maxBgErrs {
+		r.bgErrs = append(r.bgErrs, err)
+	}
 	r.bgFailed.Store(true)
 }

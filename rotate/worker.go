@@ -7,12 +7,17 @@ import (
 	"time"
 )
 
-// job is a final file waiting for compression and its post-rotate command.
+// job is a final file waiting for compression and its post-rotate command,
+// or (reconcile) the reconciliation of the directory with its manifest
+// that Open asks for.
 type job struct {
 	fin      finished
 	seq      int
 	path     string
 	compress bool
+
+	reconcile  bool
+	unrecorded []nameParts // finished files the manifest does not list
 }
 
 // worker runs jobs one at a time, in order, on its own goroutine, so that
@@ -80,6 +85,10 @@ func (w *worker) run() {
 // releases the file to the ring.
 func (w *worker) do(j job) {
 	r := w.r
+	if j.reconcile {
+		r.reconcile(w.ctx, j.unrecorded)
+		return
+	}
 	fin, path := j.fin, j.path
 	if j.compress {
 		stopped := w.ctx.Err() != nil
