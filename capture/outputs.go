@@ -117,18 +117,21 @@ func (f *fileOutput) close() error     { return f.rot.Close() }
 // a slow reader does not stall the read loop until the queue is full.
 type streamOutput struct {
 	name string
+	f    *os.File // closed by dw
 	dw   *directio.Writer
 	pw   *pcapng.Writer
 	enc  *encoder
 }
 
-// streamBuffers sizes the queue of a stream: enough for bursts, small enough
-// that a stalled reader shows quickly.
-var streamOptions = directio.Options{BufferSize: 1 << 20, Buffers: 4}
+// The queue of a stream: enough for bursts, small enough that a stalled
+// reader shows quickly.
+const (
+	streamBufferSize = 1 << 20
+	streamBuffers    = 4
+)
 
 func newStreamOutput(f *os.File, name string, cfg *encoderConfig, app string) *streamOutput {
-	opts := streamOptions
-	s := &streamOutput{name: name, dw: directio.NewWriter(f, &opts)}
+	s := &streamOutput{name: name, f: f, dw: directio.NewWriter(f, &directio.Options{BufferSize: streamBufferSize, Buffers: streamBuffers})}
 	s.pw = pcapng.NewWriter(s.dw, &pcapng.WriterOptions{Application: app})
 	s.enc = newEncoder(cfg, s.pw)
 	return s

@@ -14,7 +14,6 @@ import (
 	"github.com/nflogcap/nflogcap/internal/units"
 	"github.com/nflogcap/nflogcap/nflog"
 	"github.com/nflogcap/nflogcap/pcapng"
-	"github.com/nflogcap/nflogcap/rotate"
 )
 
 // tickInterval paces the periodic work: durability flushes, time-based
@@ -62,30 +61,39 @@ func Start(ctx context.Context, opts Options) (*Capture, error) {
 	c := &Capture{opts: opts, tickStop: make(chan struct{}), tickDone: make(chan struct{})}
 
 	// A FIFO given to -w waits for its reader before anything is bound, so
-	// the kernel does not queue packets for nobody meanwhile. A character
-	// device (/dev/null, a tty) is a stream too.
+	// the kernel does not queue packets for nobody meanwhile; ctx ending
+	// meanwhile ends Start with ErrStopped. A character device (/dev/null, a
+	// tty) is a stream too.
 	var stream *os.File
 	if opts.Write != "" && opts.Write != "-" && isStream(opts.Write) {
-		if !opts.Quiet && isFIFO(opts.Write) {
-			fmt.Fprintf(opts.Stderr, "nflogcap: waiting for a reader on FIFO %s\n", opts.Write)
+		var err error
+		if isFIFO(opts.Write) {
+			if !opts.Quiet {
+				fmt.Fprintf(opts.Stderr, "nflogcap: waiting for a reader on FIFO %s\n", opts.Write)
+			}
+			stream, err = openFIFOWriter(ctx, opts.Write)
+		} else if stream, err = os.OpenFile(opts.Write, os.O_WRONLY, 0); err != nil {
+			err = fmt.Errorf("open %s: %w", opts.Write, err)
 		}
-		f, err := os.OpenFile(opts.Write, os.O_WRONLY, 0)
 		if err != nil {
-			return nil, fmt.Errorf("open %s: %w", opts.Write, err)
+			return nil, err
 		}
-		stream = f
+	}
+	closeStream := func() {
+		if stream != nil {
+			stream.Close()
+		}
 	}
 
 	if err := c.bind(ctx); err != nil {
 		c.closeListeners()
-		if stream != nil {
-			stream.Close()
-		}
+		closeStream()
 		return nil, err
 	}
 	if opts.AfterBind != nil {
 		if err := opts.AfterBind(); err != nil {
 			c.closeListeners()
+			closeStream()
 			return nil, err
 		}
 	}
@@ -230,7 +238,7 @@ func (c *Capture) openOutputs(stream *os.File) error {
 		c.outputs = append(c.outputs, f)
 	}
 	if o.Live != "" {
-		c.live = newLiveOutput(o.Live, &c.encCfg, app, o.Stderr, o.Quiet)
+		c.live = newLiveOutput(o.Live, &c.encCfg, app, o.Stderr, o.Quiet, o.Groups)
 		c.outputs = append(c.outputs, c.live)
 	}
 	return nil
@@ -450,8 +458,6 @@ func openNS(cfg nflog.Config) (int, func(), error) {
 	}
 	return int(f.Fd()), func() { f.Close() }, nil
 }
-
-var _ = rotate.Gzip
 
 // fileBufferSize sizes the write buffers of files rotated at maxBytes: half
 // a file each, between 256 KiB and the 4 MiB default. Every file gets its

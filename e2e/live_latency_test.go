@@ -72,12 +72,13 @@ func liveMeasure(t *testing.T, what string, r *liveReader, s *liveSender) {
 	}
 	slices.Sort(lat)
 	p50, p95, worst := livePercentile(lat, 0.50), livePercentile(lat, 0.95), lat[len(lat)-1]
-	verdict := "meets"
+	verdict := "met"
 	if worst > liveGoal {
-		verdict = "MISSES"
+		verdict = "not met"
 	}
-	t.Logf("%s: latency send → packet block at the FIFO reader, %d packets %v apart: p50 %v, p95 %v, max %v (%s the %v goal)",
-		what, len(lat), liveGap, p50.Round(time.Microsecond), p95.Round(time.Microsecond), worst.Round(time.Microsecond), verdict, liveGoal)
+	t.Logf("%s: latency from send to packet block at the FIFO reader, %d packets sent %v apart: median %v, p95 %v, max %v; "+
+		"issue 7's goal (max within %v) %s on this run (logged, not asserted; asserted: each packet arrived before the next was sent)",
+		what, len(lat), liveGap, p50.Round(time.Microsecond), p95.Round(time.Microsecond), worst.Round(time.Microsecond), liveGoal, verdict)
 }
 
 // liveSaveStream writes a stream's bytes to a file for tshark.

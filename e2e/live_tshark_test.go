@@ -128,8 +128,21 @@ func liveCompareTshark(t *testing.T, what, out string, sent sentTraffic, n int) 
 	}
 }
 
+// liveLines counts the non-empty lines of s.
+func liveLines(s string) int {
+	n := 0
+	for _, line := range strings.Split(s, "\n") {
+		if line != "" {
+			n++
+		}
+	}
+	return n
+}
+
 // `tshark -i FIFO` (what `wireshark -k -i FIFO` does) reading while nflogcap
-// streams: after SIGINT it has every packet, on the right interfaces.
+// streams: it shows every packet, on the right interfaces, while nflogcap is
+// still running (not only once it exits and the stream ends); after SIGINT
+// the stream ends cleanly.
 func TestLiveTsharkFIFO(t *testing.T) {
 	ns := liveNS(t, "tshark")
 	fifo := liveMkfifo(t, "wireshark.fifo")
@@ -138,10 +151,22 @@ func TestLiveTsharkFIFO(t *testing.T) {
 	p.waitListening(t, 1)
 	const n = 300
 	sent := liveSendMix(t, ns, n)
-	time.Sleep(300 * time.Millisecond)
+	// A bound on a wait, not a speed target: tshark (through dumpcap) may
+	// take a while to print, but it must do so before the stream ends.
+	for deadline := time.Now().Add(20 * time.Second); liveLines(ts.stdout.String()) < n; {
+		if time.Now().After(deadline) || !liveRunning(p) {
+			t.Fatalf("tshark printed %d of %d packets while nflogcap ran (running: %v); nflogcap stderr:\n%s\ntshark stderr:\n%s",
+				liveLines(ts.stdout.String()), n, liveRunning(p), p.stderr.String(), ts.stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !liveRunning(p) {
+		t.Fatalf("nflogcap exited before tshark printed the packets; stderr:\n%s", p.stderr.String())
+	}
+	liveCompareTshark(t, "tshark -i FIFO, nflogcap running", ts.stdout.String(), sent, n)
 	liveStop(t, p, syscall.SIGINT)
 	out := ts.wait(t, 30*time.Second)
-	liveCompareTshark(t, "tshark -i FIFO", out, sent, n)
+	liveCompareTshark(t, "tshark -i FIFO, after the stream ended", out, sent, n)
 	liveStatsLines(t, p.stderr.String(), n)
 }
 

@@ -226,7 +226,11 @@ func relOneLine(t *testing.T, stderr string, want ...string) {
 }
 
 // Issue 6.5: -Z nobody as root drops to nobody and clears every capability
-// on every thread after binding, before the file is created; capture works.
+// on every thread after binding, before the file is created; the bounding
+// set is empty and no_new_privs set, so no program it runs (-z) can regain
+// privileges through a set-user-ID or file-capability binary; capture works.
+// The receive buffer, which could not grow past net.core.rmem_max after -Z,
+// is set to --rcvbuf-max at once, and stderr says so.
 func TestSecurityDropToUser(t *testing.T) {
 	ns := newE2ENS(t, relFaultRuleset)
 	uid, gid := relNobody(t)
@@ -244,6 +248,8 @@ func TestSecurityDropToUser(t *testing.T) {
 		{"CapPrm", "0000000000000000"},
 		{"CapInh", "0000000000000000"},
 		{"CapAmb", "0000000000000000"},
+		{"CapBnd", "0000000000000000"},
+		{"NoNewPrivs", "1"},
 	} {
 		vals := relProcStatus(t, pid, f.field)
 		for i, v := range vals {
@@ -261,6 +267,7 @@ func TestSecurityDropToUser(t *testing.T) {
 	if n := len(readCapture(t, file)); n != 5 {
 		t.Errorf("%d packets, want 5", n)
 	}
+	relCheckRcvBufNote(t, p.stderr.String())
 	// Dropped to nobody, nflogcap cannot write where nobody may not: a
 	// clear error, exit 1.
 	rootOnly := t.TempDir()
@@ -269,6 +276,52 @@ func TestSecurityDropToUser(t *testing.T) {
 		t.Errorf("-Z nobody into a root-only directory: exit %d, want 1:\n%s", code, stderr)
 	}
 	relOneLine(t, stderr, "permission denied")
+}
+
+// relCheckRcvBufNote checks what a capture with -Z and the default
+// --rcvbuf 32MiB --rcvbuf-max 64MiB says of its receive buffer, on a host
+// whose net.core.rmem_max is below 64 MiB: set to 64 MiB at once, said on
+// stderr, with no promise to grow in the listening line.
+func relCheckRcvBufNote(t *testing.T, stderr string) {
+	t.Helper()
+	b, err := os.ReadFile("/proc/sys/net/core/rmem_max")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rmem, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rmem >= 64<<20 {
+		t.Fatalf("net.core.rmem_max is %d: the receive buffer could grow without privileges, so this host cannot show the -Z note", rmem)
+	}
+	want := "nflogcap: -Z nobody: receive buffer set to 64 MiB (--rcvbuf-max) at once instead of growing from 32 MiB on overruns: " +
+		"after -Z drops CAP_NET_ADMIN it could not grow past net.core.rmem_max ("
+	if !strings.Contains(stderr, want) {
+		t.Errorf("stderr lacks %q:\n%s", want, stderr)
+	}
+	if m := regexp.MustCompile(`listening on [^\n]*, receive buffer 64 MiB, link type`).FindString(stderr); m == "" {
+		t.Errorf("the listening line does not give a fixed 64 MiB receive buffer:\n%s", stderr)
+	}
+	if !strings.Contains(stderr, "\nreceive buffer 64 MiB\n") {
+		t.Errorf("the exit statistics do not give a 64 MiB receive buffer:\n%s", stderr)
+	}
+}
+
+// Without -Z, the receive buffer starts at --rcvbuf and may grow, and
+// nothing is said about -Z.
+func TestSecurityRcvBufWithoutDrop(t *testing.T) {
+	ns := newE2ENS(t, relFaultRuleset)
+	p := start(t, nil, "-g", "5000", "--netns", ns.Name, "-w", filepath.Join(t.TempDir(), "root.pcapng"))
+	p.waitListening(t, 1)
+	relStop(t, p, 20*time.Second)
+	stderr := p.stderr.String()
+	if !strings.Contains(stderr, ", receive buffer 32 MiB (grows to 64 MiB), ") {
+		t.Errorf("the listening line does not give 32 MiB growing to 64 MiB:\n%s", stderr)
+	}
+	if strings.Contains(stderr, "-Z") {
+		t.Errorf("a note about -Z without -Z:\n%s", stderr)
+	}
 }
 
 // relUmask is the test process's umask (and so nflogcap's).

@@ -86,7 +86,7 @@ func runCapture(c *cli.Context, version string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	err = run(c.Context, o)
+	err = run(c.Context, o, s.notes)
 	if err != nil && s.user != "" && errors.Is(err, fs.ErrPermission) {
 		err = fmt.Errorf("%w (files are created as -Z user %s, who may not write there)", err, s.user)
 	}
@@ -95,15 +95,28 @@ func runCapture(c *cli.Context, version string) error {
 
 // run captures until ctx ends (SIGINT, SIGTERM), the count or duration is
 // reached, or an output fails. SIGHUP starts a new file, SIGUSR1 prints
-// statistics. The final statistics go to stderr.
-func run(ctx context.Context, o capture.Options) error {
+// statistics. The final statistics go to stderr; notes, once the capture
+// has started (unless -q).
+//
+// Stopped before the capture began (SIGINT while -w FIFO waits for its
+// reader), it says so and returns nil: nothing was captured, nothing lost.
+func run(ctx context.Context, o capture.Options, notes []string) error {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGUSR1)
 	defer signal.Stop(sigs)
 
 	cp, err := capture.Start(ctx, o)
+	if errors.Is(err, capture.ErrStopped) {
+		fmt.Fprintf(o.Stderr, "nflogcap: %v\n", err)
+		return nil
+	}
 	if err != nil {
 		return err
+	}
+	if !o.Quiet {
+		for _, n := range notes {
+			fmt.Fprintf(o.Stderr, "nflogcap: %s\n", n)
+		}
 	}
 	type result struct {
 		st  capture.Stats

@@ -25,8 +25,9 @@ func errorf(format string, args ...any) error { return fmt.Errorf(format, args..
 // UsageError naming the flag and what it allows, found before anything is
 // bound or created.
 type settings struct {
-	opts capture.Options
-	user string // -Z
+	opts  capture.Options
+	user  string   // -Z
+	notes []string // said on stderr once the capture has started
 }
 
 func parseSettings(c *cli.Context) (*settings, error) {
@@ -119,8 +120,42 @@ func parseSettings(c *cli.Context) (*settings, error) {
 				return nil, usagef("-Z %s: no such user (want a user name or uid from /etc/passwd)", s.user)
 			}
 		}
+		if note := rcvBufForUser(l, s.user, rmemMax()); note != "" {
+			s.notes = append(s.notes, note)
+		}
 	}
 	return s, nil
+}
+
+// rcvBufForUser sets the receive buffer of a capture that drops privileges
+// (-Z) to --rcvbuf-max from the start, when growing it later would not get
+// there: a buffer past net.core.rmem_max (rmemMax bytes) takes
+// SO_RCVBUFFORCE, which needs CAP_NET_ADMIN, and -Z drops it. The buffer is
+// a limit, not memory the kernel allocates up front: it costs only while
+// nflogcap is behind. It returns what to tell the user, or "".
+func rcvBufForUser(l *nflog.Config, user string, rmemMax int) string {
+	if l.RcvBufMax <= l.RcvBuf || l.RcvBufMax <= rmemMax {
+		return ""
+	}
+	from := l.RcvBuf
+	l.RcvBuf, l.RcvBufMax = l.RcvBufMax, 0
+	return fmt.Sprintf("-Z %s: receive buffer set to %s (--rcvbuf-max) at once instead of growing from %s on overruns: "+
+		"after -Z drops CAP_NET_ADMIN it could not grow past net.core.rmem_max (%s)",
+		user, units.FormatSize(int64(l.RcvBuf)), units.FormatSize(int64(from)), units.FormatSize(int64(rmemMax)))
+}
+
+// rmemMax is net.core.rmem_max, the largest receive buffer a process
+// without CAP_NET_ADMIN can set; 0 when it cannot be read.
+func rmemMax() int {
+	b, err := os.ReadFile("/proc/sys/net/core/rmem_max")
+	if err != nil {
+		return 0
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		return 0
+	}
+	return n
 }
 
 func parseGroups(values []string) ([]int, error) {
