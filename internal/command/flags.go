@@ -138,7 +138,7 @@ func captureFlags() []cli.Flag {
 		stringFlag(flagNetNS, "", "capture in network namespace `NAME` (under /run/netns) or PATH"),
 		stringFlag(flagFileSize, "", "rotate files at `SIZE` (e.g. 100MB, 1GiB)"),
 		stringFlag(flagInterval, "", "rotate files every `DURATION` (e.g. 1h, 15m)"),
-		boolFlag(flagAlign, false, "start rotated files on wall-clock multiples of -G (1h: on the hour, UTC)"),
+		boolFlag(flagAlign, false, "start rotated files on whole multiples of -G since the Unix epoch, UTC (1h: on the hour)"),
 		stringFlag(flagFileCount, "", "ring buffer: keep the newest `N` files"),
 		stringFlag(flagPostRotate, "", "run `COMMAND` (split on spaces, no shell) with each finished file's path appended"),
 		stringFlag(flagCompress, "", "compress finished files in the background: gzip or zstd"),
