@@ -36,6 +36,11 @@ type fileOutput struct {
 	pw         *pcapng.Writer
 	enc        *encoder
 	overflowed uint64
+	// accepted is how many packets of the last batch the encoder took:
+	// all of them, unless a write error stopped it. Those packets count as
+	// captured even when the error then cut them from the file (the
+	// Rotator counts those).
+	accepted int
 }
 
 func openFileOutput(rc rotate.Config, cfg *encoderConfig, app string) (*fileOutput, error) {
@@ -75,10 +80,12 @@ func (f *fileOutput) Close(io.Writer) (rotate.Summary, error) {
 }
 
 func (f *fileOutput) writeBatch(evs []nflog.Event) error {
+	f.accepted = 0
 	for i := range evs {
 		if err := f.enc.write(&evs[i]); err != nil {
 			return f.fileErr(err)
 		}
+		f.accepted++
 	}
 	if err := f.pw.Flush(); err != nil {
 		return f.fileErr(err)

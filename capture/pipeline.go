@@ -32,6 +32,9 @@ type Capture struct {
 	outputs  []output
 	live     *liveOutput
 	captured uint64
+	// unwritten counts packets received but not written to the file
+	// output, because a write error ended the capture in their batch.
+	unwritten uint64
 
 	stopOnce sync.Once
 	stopping atomic.Bool
@@ -282,6 +285,12 @@ func (c *Capture) write(evs []nflog.Event) bool {
 	}
 	for _, o := range c.outputs {
 		if err := o.writeBatch(evs); err != nil {
+			if f, ok := o.(*fileOutput); ok {
+				// What the file took before the error is captured (and
+				// counted again if the error cut it); the rest is not.
+				c.captured += uint64(f.accepted)
+				c.unwritten += uint64(len(evs) - f.accepted)
+			}
 			c.fail(err)
 			return false
 		}
@@ -407,11 +416,18 @@ func (c *Capture) Stats() Stats {
 	}
 	c.mu.Lock()
 	st.Captured = c.captured
+	st.Unwritten = c.unwritten
 	for _, o := range c.outputs {
 		if f, ok := o.(*fileOutput); ok {
 			st.Overflowed += f.overflowed
 			if f.enc != nil {
 				st.Overflowed += f.enc.sum.overflowed
+			}
+			if f.rot != nil {
+				rs := f.rot.Stats()
+				st.CutBytes += rs.CutBytes
+				st.CutPackets += rs.CutPackets
+				st.CutUnknown = st.CutUnknown || rs.CutUnknown
 			}
 		}
 	}

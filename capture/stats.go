@@ -17,7 +17,16 @@ type Stats struct {
 	RcvBuf      int    // receive buffer per group, in bytes (largest)
 	Overflowed  uint64 // packets that went to a catch-all interface
 	LiveDropped uint64 // packets the live view skipped while its reader was slow or absent
-	Groups      map[int]nflog.Stats
+	// CutBytes and CutPackets: what a write error (disk full) cut off the
+	// end of a file after it was written, so it is in no file although
+	// Captured counts it; CutUnknown says not all of it could be counted.
+	CutBytes   int64
+	CutPackets uint64
+	CutUnknown bool
+	// Unwritten counts packets received after the write error that ended
+	// the capture, in the same batch: not written anywhere.
+	Unwritten uint64
+	Groups    map[int]nflog.Stats
 }
 
 // WriteTo prints the statistics as tcpdump does, one fact a line.
@@ -31,6 +40,18 @@ func (s Stats) WriteTo(w io.Writer) (int64, error) {
 	total := int64(n)
 	if err == nil && s.Overflowed > 0 {
 		n, err = fmt.Fprintf(w, "%d packets written to the overflow interface (too many prefixes)\n", s.Overflowed)
+		total += int64(n)
+	}
+	if err == nil && s.CutBytes > 0 {
+		what := fmt.Sprintf("%d of them", s.CutPackets)
+		if s.CutUnknown {
+			what = fmt.Sprintf("at least %d of them", s.CutPackets)
+		}
+		n, err = fmt.Fprintf(w, "%s (%s) cut from the end of a file by a write error: in no file\n", what, units.FormatSize(s.CutBytes))
+		total += int64(n)
+	}
+	if err == nil && s.Unwritten > 0 {
+		n, err = fmt.Fprintf(w, "%d packets received but not written: the write error ended the capture\n", s.Unwritten)
 		total += int64(n)
 	}
 	if err == nil && s.LiveDropped > 0 {

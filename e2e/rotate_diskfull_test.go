@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -147,6 +148,26 @@ func TestRotateDiskFull(t *testing.T) {
 		t.Errorf("%d packets with %d declared drops before the disk filled", packets, drops)
 	}
 	rotCheckSequenceIncreasing(t, files)
+	// The exit statistics account for what the full disk cut: packets in
+	// the files plus the packets cut from them are the packets captured.
+	inFiles := 0
+	for _, f := range files {
+		inFiles += len(f.pkts)
+	}
+	m := regexp.MustCompile(`(?m)^(\d+) packets captured$`).FindStringSubmatch(stderr)
+	if m == nil {
+		t.Fatalf("no exit statistics:\n%s", stderr)
+	}
+	cut := "0"
+	if c := regexp.MustCompile(`(?m)^(at least )?(\d+) of them \(.*\) cut from the end of a file by a write error: in no file$`).FindStringSubmatch(stderr); c != nil {
+		if c[1] != "" {
+			t.Errorf("the statistics could not count every packet cut: %q", c[0])
+		}
+		cut = c[2]
+	}
+	if atoi(t, m[1]) != inFiles+atoi(t, cut) {
+		t.Errorf("%s packets captured, but %d in the files and %s cut from them", m[1], inFiles, cut)
+	}
 	// ... and what reached the disk stays there: the files fill it up to a
 	// few records per cut file.
 	var st syscall.Statfs_t
@@ -214,4 +235,13 @@ func TestRotateDiskFullRing(t *testing.T) {
 	if total != captured {
 		t.Errorf("file records count %d packets, nflogcap captured %d", total, captured)
 	}
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatalf("%q is not a number: %v", s, err)
+	}
+	return n
 }

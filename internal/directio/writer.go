@@ -361,6 +361,9 @@ func (w *Writer) Length() int64 {
 
 // unwrapPath strips an *os.PathError so that messages name the file once.
 func unwrapPath(err error) error {
+	if err == nil {
+		return nil // errors.As would allocate even for nil, on every write
+	}
 	var pe *os.PathError
 	if errors.As(err, &pe) {
 		return pe.Err
