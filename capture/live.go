@@ -222,10 +222,11 @@ func (l *liveOutput) close() error {
 	}
 	err := s.close()
 	switch {
-	case err == nil, errors.Is(err, errReaderGone), l.quiet:
+	case err == nil, l.quiet:
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		fmt.Fprintf(l.stderr, "nflogcap: live view %s: the reader did not take the end of the stream within %v; live view cut off\n",
 			l.path, liveCloseGrace)
+	case errors.Is(err, errReaderGone):
 	default:
 		fmt.Fprintf(l.stderr, "nflogcap: live view %s: %v\n", l.path, err)
 	}

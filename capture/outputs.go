@@ -135,6 +135,9 @@ type streamOutput struct {
 const (
 	streamBufferSize = 1 << 20
 	streamBuffers    = 4
+	// streamStopGrace is how long a stopping capture waits for the reader
+	// of a -w FIFO to take the rest of the stream.
+	streamStopGrace = 3 * time.Second
 )
 
 func newStreamOutput(f *os.File, name string, cfg *encoderConfig, app string) *streamOutput {
@@ -173,6 +176,10 @@ func (s *streamOutput) wrap(err error) error {
 	}
 	if errors.Is(err, syscall.EPIPE) {
 		return fmt.Errorf("%s: %w", s.name, errReaderGone)
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return fmt.Errorf("%s: the reader took nothing for %v after the capture was told to stop; stream cut off (%w: %w)",
+			s.name, streamStopGrace, errReaderGone, err)
 	}
 	return fmt.Errorf("write %s: %w", s.name, err)
 }

@@ -28,6 +28,9 @@ type Capture struct {
 	names     *ifNames
 	encCfg    encoderConfig
 
+	// stream is the FIFO or device -w names, nil otherwise; set by Start.
+	stream *os.File
+
 	mu       sync.Mutex // guards outputs, captured and live
 	outputs  []output
 	live     *liveOutput
@@ -81,6 +84,7 @@ func Start(ctx context.Context, opts Options) (*Capture, error) {
 		if err != nil {
 			return nil, err
 		}
+		c.stream = stream // before any goroutine that may call Stop
 	}
 	closeStream := func() {
 		if stream != nil {
@@ -364,6 +368,13 @@ func (c *Capture) Stop() {
 			if err := l.Unbind(); err != nil {
 				l.Close()
 			}
+		}
+		if c.stream != nil {
+			// A reader that has the FIFO open but takes nothing would
+			// hold the read loop in a write forever: give it
+			// streamStopGrace for the rest of the stream, then cut it off.
+			// (A FIFO is pollable; /dev/null and ttys never block long.)
+			c.stream.SetWriteDeadline(time.Now().Add(streamStopGrace))
 		}
 	})
 }

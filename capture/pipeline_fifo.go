@@ -22,17 +22,14 @@ const fifoPoll = 50 * time.Millisecond
 // openFIFOWriter opens a FIFO for writing once a reader has it open, and
 // gives up when ctx ends (SIGINT, SIGTERM). A blocking open(2) would wait
 // for the reader however long it takes and could not be interrupted, so the
-// open is non-blocking (ENXIO: no reader yet) and retried. The file returned
-// is blocking again, as the stream's writer goroutine expects.
+// open is non-blocking (ENXIO: no reader yet) and retried. The file stays
+// non-blocking, so os.NewFile puts it in Go's poller: writes still wait for
+// the reader, but a write deadline can end the wait (Capture.Stop).
 func openFIFOWriter(ctx context.Context, path string) (*os.File, error) {
 	var t *time.Timer
 	for {
 		fd, err := unix.Open(path, unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 		if err == nil {
-			if err := unix.SetNonblock(fd, false); err != nil {
-				unix.Close(fd)
-				return nil, fmt.Errorf("open FIFO %s: %w", path, err)
-			}
 			return os.NewFile(uintptr(fd), path), nil
 		}
 		switch {

@@ -173,3 +173,33 @@ func TestLiveSkippedPacketsAreStreamDrops(t *testing.T) {
 	}
 	liveStatsLines(t, p.stderr.String(), stalled+after)
 }
+
+// `-w FIFO` whose reader has the FIFO open but stops reading: the capture
+// backs up (the kernel drops and counts what does not fit), and SIGINT still
+// ends it: the rest of the stream is cut off after a grace period, the
+// message says so, and the exit status is 0, as when the reader exits.
+func TestLiveStalledMainFIFODoesNotHoldExit(t *testing.T) {
+	ns := liveNS(t)
+	fifo := liveMkfifo(t, "stalled-main.fifo")
+	liveStalledReader(t, fifo)
+	p := liveStart(t, nil, nil, "-g", "5000", "--netns", ns.Name, "-w", fifo)
+	p.waitListening(t, 1)
+	s := newLiveSender(t, ns, "udp4")
+	// 6 MB: more than the pipe and the stream's four 1 MiB buffers hold,
+	// so the read loop itself waits in a write.
+	liveSendBursts(t, s, 0, 5000)
+	time.Sleep(300 * time.Millisecond)
+
+	p.cmd.Process.Signal(syscall.SIGINT)
+	if code := p.wait(t, liveHang); code != 0 {
+		t.Fatalf("exit %d after SIGINT, want 0; stderr:\n%s", code, p.stderr.String())
+	}
+	stderr := p.stderr.String()
+	cliNoCrash(t, stderr)
+	if !strings.Contains(stderr, fifo+": the reader took nothing for 3s after the capture was told to stop; stream cut off") {
+		t.Errorf("stderr does not say the stream was cut off:\n%s", stderr)
+	}
+	if !regexp.MustCompile(`(?m)^\d+ packets captured$`).MatchString(stderr) {
+		t.Errorf("no exit statistics:\n%s", stderr)
+	}
+}
