@@ -3,11 +3,13 @@ package rotate
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -254,5 +256,29 @@ func TestCompressDetectsChange(t *testing.T) {
 	}
 	if got := captureFiles(t, dir); len(got) != 1 || got[0] != "f.pcapng" {
 		t.Errorf("directory holds %v after a refused compression", got)
+	}
+}
+
+// A post-rotate command that runs long is reported while it runs, once.
+func TestPostRotateSlowReported(t *testing.T) {
+	var (
+		mu   sync.Mutex
+		msgs []string
+	)
+	logf := func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		msgs = append(msgs, fmt.Sprintf(format, args...))
+	}
+	if err := runPostRotate(context.Background(), []string{"sleep"}, "0.3", 50*time.Millisecond, logf); err != nil {
+		t.Fatal(err)
+	}
+	if err := runPostRotate(context.Background(), []string{"true"}, "x", time.Second, logf); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(msgs) != 1 || !strings.Contains(msgs[0], "post-rotate command sleep 0.3 still running after 50ms") {
+		t.Errorf("messages %q, want one saying the slow command still runs", msgs)
 	}
 }

@@ -110,7 +110,7 @@ func (w *worker) do(j job) {
 	if len(r.cfg.PostRotate) > 0 {
 		if w.ctx.Err() != nil {
 			r.cfg.Logf("rotate: stopped before running the post-rotate command for %s", path)
-		} else if err := runPostRotate(w.ctx, r.cfg.PostRotate, path); err != nil {
+		} else if err := runPostRotate(w.ctx, r.cfg.PostRotate, path, postRotateSlow, r.cfg.Logf); err != nil {
 			r.cfg.Logf("%v", err)
 		}
 	}
