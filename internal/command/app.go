@@ -30,7 +30,7 @@ nflogcap demo                                            # try it in a throwaway
 		Description: "Netfilter rules (nft ... log group 5000, iptables -j NFLOG --nflog-group 5000) hand packets to an NFLOG group.\n" +
 			"nflogcap binds the group and writes them as pcapng: one interface per log prefix, direction, interfaces,\n" +
 			"mark, uid/gid and sequence number on every packet, and exact counts of packets the kernel dropped.\n" +
-			"Every flag can also be set from the environment: --batch-timeout is NFLOGCAP_BATCH_TIMEOUT.",
+			"Every capture flag can also be set from the environment: --batch-timeout is NFLOGCAP_BATCH_TIMEOUT.",
 		HideVersion:     true,
 		Flags:           captureFlags(),
 		Writer:          stdout,
