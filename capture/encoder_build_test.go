@@ -5,71 +5,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nflogcap/nflogcap/internal/nflogtest"
 	"github.com/nflogcap/nflogcap/nflog"
 )
 
-// Builders of kernel-format NFLOG messages for the encoder's unit tests and
-// fuzzing, written from the uapi header layout (see NFLOG-FACTS.md). Events
-// are built as the kernel would send them and parsed back with
+// Events for the encoder's unit tests and fuzzing are built as the kernel
+// would send them (internal/nflogtest) and parsed back with
 // nflog.ParseDatagram, so Raw, Present and TimeSource agree with the fields,
 // as they do for events from a real socket.
-
-func appendNLA(b []byte, typ uint16, v []byte) []byte {
-	b = binary.NativeEndian.AppendUint16(b, uint16(4+len(v)))
-	b = binary.NativeEndian.AppendUint16(b, typ)
-	b = append(b, v...)
-	for len(b)%4 != 0 {
-		b = append(b, 0)
-	}
-	return b
-}
-
-func nlaBE16(v uint16) []byte { return binary.BigEndian.AppendUint16(nil, v) }
-func nlaBE32(v uint32) []byte { return binary.BigEndian.AppendUint32(nil, v) }
-
-// buildMessage encodes ev as one NFULNL_MSG_PACKET message, netlink header
-// included, with the attributes ev.Present names, in the kernel's order
-// (__build_packet_message: header, prefix, devices, mark, hardware, time,
-// owner, sequence numbers, conntrack, payload last).
-func buildMessage(ev *nflog.Event) []byte {
-	body := []byte{byte(ev.Family), 0}
-	body = binary.BigEndian.AppendUint16(body, ev.Group)
-	body = appendNLA(body, 1, append(nlaBE16(ev.HWProtocol), ev.Hook, 0))
-	put := func(a nflog.Attr, typ uint16, v []byte) {
-		if ev.Has(a) {
-			body = appendNLA(body, typ, v)
-		}
-	}
-	put(nflog.AttrPrefix, 10, append(append([]byte(nil), ev.Prefix...), 0))
-	put(nflog.AttrInDev, 4, nlaBE32(ev.InDev))
-	put(nflog.AttrOutDev, 5, nlaBE32(ev.OutDev))
-	put(nflog.AttrPhysInDev, 6, nlaBE32(ev.PhysInDev))
-	put(nflog.AttrPhysOutDev, 7, nlaBE32(ev.PhysOutDev))
-	put(nflog.AttrMark, 2, nlaBE32(ev.Mark))
-	if ev.Has(nflog.AttrHWAddr) {
-		hw := make([]byte, 4+8)
-		binary.BigEndian.PutUint16(hw, uint16(len(ev.HWAddr)))
-		copy(hw[4:], ev.HWAddr)
-		body = appendNLA(body, 8, hw)
-	}
-	put(nflog.AttrHWType, 15, nlaBE16(ev.HWType))
-	if ev.Has(nflog.AttrTimestamp) {
-		ts := binary.BigEndian.AppendUint64(nil, uint64(ev.Time.Unix()))
-		ts = binary.BigEndian.AppendUint64(ts, uint64(ev.Time.Nanosecond()/1000))
-		body = appendNLA(body, 3, ts)
-	}
-	put(nflog.AttrUID, 11, nlaBE32(ev.UID))
-	put(nflog.AttrGID, 14, nlaBE32(ev.GID))
-	put(nflog.AttrSeq, 12, nlaBE32(ev.Seq))
-	put(nflog.AttrSeqGlobal, 13, nlaBE32(ev.SeqGlobal))
-	put(nflog.AttrCTInfo, 19, nlaBE32(ev.CTInfo))
-	put(nflog.AttrPayload, 9, ev.Payload)
-	m := binary.NativeEndian.AppendUint32(nil, uint32(16+len(body)))
-	m = binary.NativeEndian.AppendUint16(m, 4<<8) // NFNL_SUBSYS_ULOG, NFULNL_MSG_PACKET
-	m = binary.NativeEndian.AppendUint16(m, 0)
-	m = binary.NativeEndian.AppendUint64(m, 0) // seq, port id
-	return append(m, body...)
-}
 
 // testRecvTime is the receive time of built events: what packets without
 // a kernel timestamp get.
@@ -94,7 +37,7 @@ func kernelEvent(t testing.TB, ev nflog.Event) nflog.Event {
 			ev.Present |= f.a
 		}
 	}
-	msg := buildMessage(&ev)
+	msg := nflogtest.Packet(&ev)
 	evs, err := nflog.ParseDatagram(msg, testRecvTime, nil)
 	if err != nil || len(evs) != 1 {
 		t.Fatalf("built message does not parse back: %d events, %v", len(evs), err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"github.com/nflogcap/nflogcap/internal/nflogtest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -118,8 +119,8 @@ func TestParseBatchEndsWithDone(t *testing.T) {
 	if binary.NativeEndian.Uint32(last) != 20 || binary.NativeEndian.Uint16(last[4:]) != 3 {
 		t.Fatalf("fixture does not end with NLMSG_DONE: %x", last)
 	}
-	built := buildPacket(&nflog.Event{Family: nflog.FamilyIPv4, Present: nflog.AttrPacketHdr})
-	evs, err := nflog.ParseDatagram(append(append(built, doneMessage()...), built...), time.Now(), nil)
+	built := nflogtest.Packet(&nflog.Event{Family: nflog.FamilyIPv4, Present: nflog.AttrPacketHdr})
+	evs, err := nflog.ParseDatagram(append(append(built, nflogtest.Done()...), built...), time.Now(), nil)
 	if err != nil || len(evs) != 2 {
 		t.Fatalf("got %d events, %v; want 2 around a DONE", len(evs), err)
 	}
@@ -129,7 +130,7 @@ func TestParseBatchEndsWithDone(t *testing.T) {
 // kernel cannot produce (conntrack).
 func TestParseAllAttributes(t *testing.T) {
 	ev := fullEvent()
-	evs, err := nflog.ParseDatagram(buildPacket(&ev), time.Now(), nil)
+	evs, err := nflog.ParseDatagram(nflogtest.Packet(&ev), time.Now(), nil)
 	if err != nil || len(evs) != 1 {
 		t.Fatalf("%d events, %v", len(evs), err)
 	}
@@ -144,7 +145,7 @@ func TestParseAllAttributes(t *testing.T) {
 }
 
 func TestParseMalformed(t *testing.T) {
-	good := buildPacket(&nflog.Event{Family: nflog.FamilyIPv4, Present: nflog.AttrPacketHdr | nflog.AttrPrefix, Prefix: []byte("x")})
+	good := nflogtest.Packet(&nflog.Event{Family: nflog.FamilyIPv4, Present: nflog.AttrPacketHdr | nflog.AttrPrefix, Prefix: []byte("x")})
 	mutate := func(f func(b []byte) []byte) []byte { return f(append([]byte(nil), good...)) }
 	tests := []struct {
 		name   string
@@ -154,16 +155,16 @@ func TestParseMalformed(t *testing.T) {
 		{"message length past the end", mutate(func(b []byte) []byte { binary.NativeEndian.PutUint32(b, 999); return b }), 0},
 		{"message length below header", mutate(func(b []byte) []byte { binary.NativeEndian.PutUint32(b, 8); return b }), 0},
 		{"trailing bytes", append(append([]byte(nil), good...), 1, 2, 3), 1},
-		{"no nfgenmsg", wrapMessage(4<<8, []byte{2, 0}), 0},
+		{"no nfgenmsg", nflogtest.Message(4<<8, []byte{2, 0}), 0},
 		{"attribute length past the end", mutate(func(b []byte) []byte { binary.NativeEndian.PutUint16(b[20:], 200); return b }), 0},
 		{"attribute length below header", mutate(func(b []byte) []byte { binary.NativeEndian.PutUint16(b[20:], 2); return b }), 0},
-		{"no packet header", wrapMessage(4<<8, appendTestAttr([]byte{2, 0, 0, 1}, 2, be32(1))), 0},
-		{"short packet header", wrapMessage(4<<8, appendTestAttr([]byte{2, 0, 0, 1}, 1, []byte{8, 0})), 0},
-		{"mark of 3 bytes", wrapMessage(4<<8, appendTestAttr(appendTestAttr([]byte{2, 0, 0, 1}, 1, []byte{8, 0, 1, 0}), 2, []byte{1, 2, 3})), 0},
-		{"timestamp of 8 bytes", wrapMessage(4<<8, appendTestAttr(appendTestAttr([]byte{2, 0, 0, 1}, 1, []byte{8, 0, 1, 0}), 3, make([]byte, 8))), 0},
-		{"hw address longer than attribute", wrapMessage(4<<8, appendTestAttr(appendTestAttr([]byte{2, 0, 0, 1}, 1, []byte{8, 0, 1, 0}), 8, []byte{0, 20, 0, 0, 1})), 0},
-		{"bad nested vlan", wrapMessage(4<<8, appendTestAttr(appendTestAttr([]byte{2, 0, 0, 1}, 1, []byte{8, 0, 1, 0}), 20, []byte{9, 0})), 0},
-		{"bad message, then a good one", append(append(wrapMessage(4<<8, []byte{2, 0, 0}), 0), good...), 1},
+		{"no packet header", nflogtest.Message(4<<8, nflogtest.AppendAttr([]byte{2, 0, 0, 1}, 2, nflogtest.BE32(1))), 0},
+		{"short packet header", nflogtest.Message(4<<8, nflogtest.AppendAttr([]byte{2, 0, 0, 1}, 1, []byte{8, 0})), 0},
+		{"mark of 3 bytes", nflogtest.Message(4<<8, nflogtest.AppendAttr(nflogtest.AppendAttr([]byte{2, 0, 0, 1}, 1, []byte{8, 0, 1, 0}), 2, []byte{1, 2, 3})), 0},
+		{"timestamp of 8 bytes", nflogtest.Message(4<<8, nflogtest.AppendAttr(nflogtest.AppendAttr([]byte{2, 0, 0, 1}, 1, []byte{8, 0, 1, 0}), 3, make([]byte, 8))), 0},
+		{"hw address longer than attribute", nflogtest.Message(4<<8, nflogtest.AppendAttr(nflogtest.AppendAttr([]byte{2, 0, 0, 1}, 1, []byte{8, 0, 1, 0}), 8, []byte{0, 20, 0, 0, 1})), 0},
+		{"bad nested vlan", nflogtest.Message(4<<8, nflogtest.AppendAttr(nflogtest.AppendAttr([]byte{2, 0, 0, 1}, 1, []byte{8, 0, 1, 0}), 20, []byte{9, 0})), 0},
+		{"bad message, then a good one", append(append(nflogtest.Message(4<<8, []byte{2, 0, 0}), 0), good...), 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -223,9 +224,9 @@ func bigBatch(size int) []byte {
 		ev.Present &^= nflog.AttrCT | nflog.AttrCTInfo | nflog.AttrVLAN | nflog.AttrL2Header | nflog.AttrPhysInDev | nflog.AttrPhysOutDev
 		ev.Seq = uint32(i)
 		ev.Payload = make([]byte, size)
-		b = append(b, buildPacket(&ev)...)
+		b = append(b, nflogtest.Packet(&ev)...)
 	}
-	return append(b, doneMessage()...)
+	return append(b, nflogtest.Done()...)
 }
 
 func BenchmarkParseDatagram(b *testing.B) {
@@ -252,7 +253,7 @@ func FuzzParseDatagram(f *testing.F) {
 		}
 	}
 	ev := fullEvent()
-	f.Add(buildPacket(&ev))
+	f.Add(nflogtest.Packet(&ev))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		evs, _ := nflog.ParseDatagram(b, time.Unix(1, 0), nil)
 		for _, ev := range evs {
@@ -263,7 +264,7 @@ func FuzzParseDatagram(f *testing.F) {
 				t.Fatal("event without packet header")
 			}
 			// Whatever parsed must parse the same once re-encoded.
-			re, err := nflog.ParseDatagram(buildPacket(&ev), time.Unix(1, 0), nil)
+			re, err := nflog.ParseDatagram(nflogtest.Packet(&ev), time.Unix(1, 0), nil)
 			if err != nil || len(re) != 1 {
 				t.Fatalf("re-encoded event: %d events, %v", len(re), err)
 			}
