@@ -152,17 +152,18 @@ func parsePacket(body []byte, recvTime time.Time, ev *Event) string {
 	// methods: on the per-packet path the calls cost more than the parsing.
 	// Every slice is still bounds-checked against the message.
 	b := body[nfgenHeaderLen:]
-	for len(b) > 0 {
-		if len(b) < nlaHeaderLen {
+	for off := 0; off < len(b); {
+		if len(b)-off < nlaHeaderLen {
 			return errAttrTruncated.Error()
 		}
-		l := int(binary.NativeEndian.Uint16(b))
-		if l < nlaHeaderLen || l > len(b) {
+		hdr := b[off : off+nlaHeaderLen]
+		l := int(binary.NativeEndian.Uint16(hdr))
+		typ := binary.NativeEndian.Uint16(hdr[2:]) & nlaTypeMask
+		if l < nlaHeaderLen || l > len(b)-off {
 			return errAttrLength.Error()
 		}
-		typ := binary.NativeEndian.Uint16(b[2:]) & nlaTypeMask
-		data := b[nlaHeaderLen:l]
-		b = b[min(align4(l), len(b)):]
+		data := b[off+nlaHeaderLen : off+l]
+		off += align4(l) // past the end only when the last attribute has no padding
 		ok := true
 		switch typ {
 		case attrPacketHdr:
