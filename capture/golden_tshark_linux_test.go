@@ -4,51 +4,26 @@ package capture
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/gopacket/pcapgo"
 
 	"github.com/nflogcap/nflogcap/internal/netns/nstest"
+	"github.com/nflogcap/nflogcap/internal/tooltest"
 	"github.com/nflogcap/nflogcap/nflog"
 	"github.com/nflogcap/nflogcap/pcapng"
 )
 
-// toolTimeout bounds every tshark and capinfos run.
-const toolTimeout = 60 * time.Second
-
-// harmlessStderr matches the only line Wireshark's tools print on stderr
-// when reading a file that is all right (the warning for root). Anything
-// else, "appears to be damaged or corrupt" above all, fails the test.
-var harmlessStderr = regexp.MustCompile(`^Running as user "[^"]*" and group "[^"]*"\. This could be dangerous\.$`)
-
-// runTool runs a command with a timeout and returns its stdout; the test
-// fails on a non-zero exit, a timeout, or anything unexpected on stderr.
+// runTool runs tshark or capinfos on a file (internal/tooltest).
 func runTool(t *testing.T, name string, args ...string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), toolTimeout)
-	defer cancel()
-	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%s %s: %v (context: %v)\n%s", name, strings.Join(args, " "), err, ctx.Err(), stderr.Bytes())
-	}
-	for _, line := range strings.Split(stderr.String(), "\n") {
-		if line = strings.TrimSpace(line); line != "" && !harmlessStderr.MatchString(line) {
-			t.Errorf("%s %s: stderr: %s", name, strings.Join(args, " "), stderr.Bytes())
-			break
-		}
-	}
-	return stdout.String()
+	return tooltest.Run(t, tooltest.RootWarning, name, args...)
 }
 
 // goldenInterface is what one interface of a golden file holds.

@@ -1,23 +1,20 @@
 package pcapng
 
 import (
-	"bytes"
-	"context"
 	"encoding/binary"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/nflogcap/nflogcap/internal/netns/nstest"
+	"github.com/nflogcap/nflogcap/internal/tooltest"
 )
 
 // toolTimeout bounds every tshark, capinfos and dumpcap run.
-const toolTimeout = 60 * time.Second
+const toolTimeout = tooltest.Timeout
 
 // harmlessStderr matches what Wireshark's tools print on stderr when all is
 // well: the warning for root, and tshark -i's progress lines. tshark 4.0 -i
@@ -35,28 +32,14 @@ var harmlessStderr = regexp.MustCompile(`^(` +
 // checkStderr fails the test if stderr holds anything but harmless lines.
 func checkStderr(t *testing.T, what string, stderr []byte) {
 	t.Helper()
-	for _, line := range strings.Split(string(stderr), "\n") {
-		if line = strings.TrimPrefix(line, " "); line != "" && !harmlessStderr.MatchString(line) {
-			t.Errorf("%s: stderr: %s", what, stderr)
-			return
-		}
-	}
+	tooltest.CheckStderr(t, what, stderr, harmlessStderr)
 }
 
 // runTool runs a command with a timeout and returns its stdout; the test
 // fails on a non-zero exit or on anything unexpected on stderr.
 func runTool(t *testing.T, name string, args ...string) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), toolTimeout)
-	defer cancel()
-	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, stderr.Bytes())
-	}
-	checkStderr(t, name, stderr.Bytes())
-	return stdout.String()
+	return tooltest.Run(t, harmlessStderr, name, args...)
 }
 
 // packetFields are the tshark fields that show what the writer put in each
