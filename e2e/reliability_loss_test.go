@@ -38,32 +38,10 @@ func relStorm(t *testing.T, d time.Duration, usr1 bool, args ...string) relStorm
 		t.Errorf("listening line does not show a fixed 62.5 KiB buffer:\n%s", p.stderr.String())
 	}
 	// The reader alone may keep up with the flood even with 64 kB (it
-	// did on some runs), so the storm is made certain: nflogcap is stopped
-	// (SIGSTOP) for 25 ms every 250 ms, as a reader descheduled on a busy
-	// machine would be, and each stall overruns the buffer.
-	stopStalls := make(chan struct{})
-	stallsDone := make(chan struct{})
-	go func() {
-		defer close(stallsDone)
-		tick := time.NewTicker(250 * time.Millisecond)
-		defer tick.Stop()
-		for i := 1; ; i++ {
-			select {
-			case <-stopStalls:
-				return
-			case <-tick.C:
-			}
-			p.cmd.Process.Signal(syscall.SIGSTOP)
-			time.Sleep(25 * time.Millisecond)
-			p.cmd.Process.Signal(syscall.SIGCONT)
-			if usr1 && i%2 == 0 {
-				p.cmd.Process.Signal(syscall.SIGUSR1)
-			}
-		}
-	}()
+	// did on some runs), so the storm is made certain by stalls.
+	stopStalls := relStalls(p, usr1)
 	res := relFlood(t, ns, "127.0.0.1:7100", d, 64, 0)
-	close(stopStalls)
-	<-stallsDone
+	stopStalls()
 	relSentinels(t, ns, "127.0.0.1:7100", 5)
 	took := relStop(t, p, 20*time.Second)
 	r := relStormResult{logged: relCounter(t, ns, "logged"), stderr: p.stderr.String(), sent: res.Sent}
@@ -90,6 +68,35 @@ func relStorm(t *testing.T, d time.Duration, usr1 bool, args ...string) relStorm
 		t.Errorf("too little traffic: logged %d, captured %d", r.logged, e.captured)
 	}
 	return r
+}
+
+// relStalls stops nflogcap (SIGSTOP) for 25 ms every 250 ms, as a reader
+// descheduled on a busy machine would be, until the returned func is
+// called; each stall overruns a small buffer under a flood, where the
+// reader alone may keep up (it did on a faster machine). With usr1 it also
+// asks for statistics (SIGUSR1) every other stall.
+func relStalls(p *proc, usr1 bool) (stop func()) {
+	quit := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		for i := 1; ; i++ {
+			select {
+			case <-quit:
+				return
+			case <-tick.C:
+			}
+			p.cmd.Process.Signal(syscall.SIGSTOP)
+			time.Sleep(25 * time.Millisecond)
+			p.cmd.Process.Signal(syscall.SIGCONT)
+			if usr1 && i%2 == 0 {
+				p.cmd.Process.Signal(syscall.SIGUSR1)
+			}
+		}
+	}()
+	return func() { close(quit); <-done }
 }
 
 // relCheckFile checks one pcapng file against itself: tshark and the block
@@ -206,7 +213,9 @@ func TestReliabilityStopDuringStorm(t *testing.T) {
 		_, err := s.Send(ctx, loadgen.Config{Count: 1 << 40, Size: 64})
 		done <- err
 	}()
+	stopStalls := relStalls(p, false)
 	time.Sleep(1500 * time.Millisecond)
+	stopStalls()
 	took := relStop(t, p, 15*time.Second)
 	if err := <-done; !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("flood: %v", err)
@@ -235,7 +244,9 @@ func TestReliabilityRcvbufGrowth(t *testing.T) {
 	if !strings.Contains(p.stderr.String(), "receive buffer 62.5 KiB (grows to 4 MiB)") {
 		t.Errorf("listening line does not announce the growth:\n%s", p.stderr.String())
 	}
+	stopStalls := relStalls(p, false)
 	relFlood(t, ns, "127.0.0.1:7100", 2*time.Second, 64, 0)
+	stopStalls()
 	relSentinels(t, ns, "127.0.0.1:7100", 3)
 	relStop(t, p, 20*time.Second)
 	stderr := p.stderr.String()
