@@ -119,7 +119,7 @@ func progress(r result) string {
 	if r.err != nil {
 		return "failed: " + r.err.Error()
 	}
-	return fmt.Sprintf("sent %d at %s, captured %s, lost %s, %s µs/pkt, other load %s", r.send.Sent, rate(r.send.Rate()), captured(r), lost(r), cpuPerPacket(r), load(r.other))
+	return fmt.Sprintf("sent %d at %s, captured %s, lost %s, %s µs/pkt (sys %s), other load %s", r.send.Sent, rate(r.send.Rate()), captured(r), lost(r), cpuPerPacket(r, r.cpu), cpuPerPacket(r, r.sysCPU), load(r.other))
 }
 
 func loadLine(o *options) string {

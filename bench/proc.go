@@ -166,6 +166,16 @@ func (p *proc) cpu() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// sysCPU is the system part of cpu: where reads, writes and copies into
+// the page cache show.
+func (p *proc) sysCPU() time.Duration {
+	ru, ok := p.cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		return 0
+	}
+	return time.Duration(ru.Stime.Nano())
+}
+
 // vmHWM is the peak resident set size of the process's address space, in bytes.
 func vmHWM(pid int) (int64, error) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")

@@ -53,15 +53,15 @@ func TestParseOptions(t *testing.T) {
 
 func TestFormatReport(t *testing.T) {
 	rs := []result{
-		{tool: "dumpcap", size: 1400, send: loadgen.Result{Sent: 1000, Duration: time.Millisecond}, captured: 700, cpu: 3500 * time.Microsecond, maxRSS: 10 << 20, written: 2e6, report: toolReport{700, 0}, other: 0.05, notes: []string{"n1"}},
-		{tool: "bare", size: 1400, send: loadgen.Result{Sent: 1000, Duration: time.Millisecond}, captured: 1000, fromTool: true, cpu: 500 * time.Microsecond, written: -1, report: toolReport{1000, 0}, other: -1},
+		{tool: "dumpcap", size: 1400, send: loadgen.Result{Sent: 1000, Duration: time.Millisecond}, captured: 700, cpu: 3500 * time.Microsecond, sysCPU: 1400 * time.Microsecond, maxRSS: 10 << 20, written: 2e6, report: toolReport{700, 0}, other: 0.05, notes: []string{"n1"}},
+		{tool: "bare", size: 1400, send: loadgen.Result{Sent: 1000, Duration: time.Millisecond}, captured: 1000, fromTool: true, cpu: 500 * time.Microsecond, sysCPU: 450 * time.Microsecond, written: -1, report: toolReport{1000, 0}, other: -1},
 		{tool: "nflogcap-default", size: 1400, skipped: "not built"},
 		{tool: "tcpdump", size: 1400, err: errors.New("boom")},
 	}
 	got := formatReport(reportHeader{machine: "m", load: "l"}, rs)
 	for _, want := range []string{
-		"| dumpcap | 1400 | 1000 | 1000k/s | 700 | 300 (30.0%) | 5.00 | 10.0 | 2.0 MB | 0 | 5% |",
-		"| bare | 1400 | 1000 | 1000k/s | 1000* | 0 (0%) | 0.50 | 0.0 | – | 0 | ? |",
+		"| dumpcap | 1400 | 1000 | 1000k/s | 700 | 300 (30.0%) | 5.00 | 2.00 | 10.0 | 2.0 MB | 0 | 5% |",
+		"| bare | 1400 | 1000 | 1000k/s | 1000* | 0 (0%) | 0.50 | 0.45 | 0.0 | – | 0 | ? |",
 		"- nflogcap-default: skipped: not built",
 		"- tcpdump, 1400 B: failed: boom",
 		"- dumpcap, 1400 B: n1",

@@ -30,7 +30,8 @@ type result struct {
 	logged   int64 // the nft rule's counter: packets the kernel logged
 	captured int64 // distinct sent datagrams found in the output, or the tool's own count; -1 unknown
 	fromTool bool  // captured is the tool's own count (no file to read)
-	cpu      time.Duration
+	cpu      time.Duration // user+sys
+	sysCPU   time.Duration // sys alone
 	other    float64 // share of the CPUs used by other processes during the flood; -1 unknown
 	maxRSS   int64   // bytes: VmHWM of the tool just before it was stopped
 	written  int64   // output file size; -1 when there is no file
@@ -158,6 +159,7 @@ func measure(ctx context.Context, o *options, t *tool, res *result) (err error) 
 		res.note("exit: %v", p.waitErr)
 	}
 	res.cpu = p.cpu()
+	res.sysCPU = p.sysCPU()
 	res.output = string(p.out.output())
 	res.report = newReportPatterns().parse([]byte(res.output))
 	tally(res, p, file)

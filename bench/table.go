@@ -24,8 +24,8 @@ func formatReport(h reportHeader, results []result) string {
 	if len(h.versions) > 0 {
 		fmt.Fprintf(&b, "Tools: %s\n\n", strings.Join(h.versions, "; "))
 	}
-	b.WriteString("| tool | size B | sent | send rate | captured | lost (%) | CPU µs/pkt | peak RSS MiB | bytes written | tool-reported drops | other load |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| tool | size B | sent | send rate | captured | lost (%) | CPU µs/pkt | of it sys | peak RSS MiB | bytes written | tool-reported drops | other load |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	var notes []string
 	skipped := map[string]bool{}
 	fromTool := false
@@ -49,8 +49,8 @@ func formatReport(h reportHeader, results []result) string {
 			continue // a failed run's numbers mean nothing; its note says why
 		}
 		fromTool = fromTool || r.fromTool
-		fmt.Fprintf(&b, "| %s | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-			name, r.size, r.send.Sent, rate(r.send.Rate()), captured(r), lost(r), cpuPerPacket(r),
+		fmt.Fprintf(&b, "| %s | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+			name, r.size, r.send.Sent, rate(r.send.Rate()), captured(r), lost(r), cpuPerPacket(r, r.cpu), cpuPerPacket(r, r.sysCPU),
 			mib(r.maxRSS), bytesWritten(r.written), count(r.report.drops), load(r.other))
 	}
 	if fromTool {
@@ -107,11 +107,12 @@ func percent(p float64) string {
 	}
 }
 
-func cpuPerPacket(r result) string {
+// cpuPerPacket is d (all of r's CPU, or a part) per captured packet.
+func cpuPerPacket(r result, d time.Duration) string {
 	if r.captured <= 0 {
 		return "?"
 	}
-	return fmt.Sprintf("%.2f", float64(r.cpu)/float64(time.Microsecond)/float64(r.captured))
+	return fmt.Sprintf("%.2f", float64(d)/float64(time.Microsecond)/float64(r.captured))
 }
 
 func mib(b int64) string { return fmt.Sprintf("%.1f", float64(b)/(1<<20)) }
