@@ -27,14 +27,14 @@ type result struct {
 	skipped  string // non-empty: the run did not happen, and why
 	err      error  // the run failed; the fields below may be partial
 	send     loadgen.Result
-	logged   int64 // the nft rule's counter: packets the kernel logged
-	captured int64 // distinct sent datagrams found in the output, or the tool's own count; -1 unknown
-	fromTool bool  // captured is the tool's own count (no file to read)
+	logged   int64         // the nft rule's counter: packets the kernel logged
+	captured int64         // distinct sent datagrams found in the output, or the tool's own count; -1 unknown
+	fromTool bool          // captured is the tool's own count (no file to read)
 	cpu      time.Duration // user+sys
 	sysCPU   time.Duration // sys alone
-	other    float64 // share of the CPUs used by other processes during the flood; -1 unknown
-	maxRSS   int64   // bytes: VmHWM of the tool just before it was stopped
-	written  int64   // output file size; -1 when there is no file
+	other    float64       // share of the CPUs used by other processes during the flood; -1 unknown
+	maxRSS   int64         // bytes: VmHWM of the tool just before it was stopped
+	written  int64         // output file size; -1 when there is no file
 	report   toolReport
 	output   string // the tool's own output (stdout and stderr)
 	notes    []string

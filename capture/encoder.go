@@ -35,9 +35,9 @@ type encoder struct {
 	ifaces   map[string]int // key: group, link type, prefix
 	overflow map[pcapng.LinkType]int
 	key      []byte
-	comment  []byte
-	head     []byte         // cached head of the comment (see commentHeadKey)
-	headKey  commentHeadKey // what head was built for
+	comment  []byte         // the last comment; its first headLen bytes are its head
+	headLen  int            // see commentHeadKey
+	headKey  commentHeadKey // what the head was built for
 	haveHead bool
 	// The previous packet's interface: a flow's packets skip building the
 	// key and the map lookup.
@@ -67,7 +67,6 @@ func newEncoder(cfg *encoderConfig, w *pcapng.Writer) *encoder {
 		overflow:   make(map[pcapng.LinkType]int),
 		key:        make([]byte, 0, 256),
 		comment:    make([]byte, 0, 512),
-		head:       make([]byte, 0, 256),
 		lastPrefix: make([]byte, 0, 128),
 		lastID:     -1,
 	}
@@ -126,11 +125,16 @@ func (e *encoder) write(ev *nflog.Event) error {
 	p.DropCount = ev.LostBefore
 	p.Comment = nil
 	if e.cfg.comments || overflowed {
-		if k := makeCommentHeadKey(ev, e.cfg.names); !e.haveHead || k != e.headKey {
-			e.head = appendCommentHead(e.head[:0], ev, e.cfg.names)
-			e.headKey, e.haveHead = k, true
+		var gen uint64
+		if e.cfg.names != nil {
+			gen = e.cfg.names.generation()
 		}
-		e.comment = appendCommentTail(append(e.comment[:0], e.head...), ev, overflowed)
+		if !e.haveHead || !e.headKey.matches(ev, gen) {
+			e.comment = appendCommentHead(e.comment[:0], ev, e.cfg.names)
+			e.headLen = len(e.comment)
+			e.headKey, e.haveHead = makeCommentHeadKey(ev, gen), true
+		}
+		e.comment = appendCommentTail(e.comment[:e.headLen], ev, overflowed)
 		p.Comment = e.comment
 	}
 	if err := e.w.WritePacket(p); err != nil {
