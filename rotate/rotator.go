@@ -50,6 +50,7 @@ type Rotator struct {
 	finishSlots chan struct{} // one token per file queued for the finisher
 	finished    chan struct{}
 	work        *worker
+	buffers     *directio.Pool // write buffers, passed from each file to the next
 
 	bgFailed   atomic.Bool
 	files      atomic.Int64  // finished files
@@ -141,6 +142,11 @@ func Open(cfg Config) (*Rotator, error) {
 	r.finishSlots = make(chan struct{}, finishInFlight)
 	r.finished = make(chan struct{})
 	r.work = newWorker(r)
+	keep := cfg.Buffers
+	if keep <= 0 {
+		keep = directio.DefaultBuffers
+	}
+	r.buffers = directio.NewPool(cfg.BufferSize, keep)
 	if r.man != nil {
 		// Off the capture's path: hashing what an earlier run left
 		// unrecorded may take seconds, while the kernel queues packets.
@@ -221,6 +227,7 @@ func (r *Rotator) openNext(now time.Time) error {
 		SyncOnFlush: true,
 		SyncBytes:   syncBytes,
 		Hash:        h,
+		Pool:        r.buffers,
 	}
 	f := &openFile{info: FileInfo{Start: now}, hash: h}
 	if r.cfg.MaxFiles > 0 {
@@ -509,6 +516,7 @@ func (r *Rotator) Close() error {
 func (r *Rotator) shutdown() {
 	close(r.finishQ)
 	<-r.finished
+	r.buffers.Close()
 	r.work.stop(r.cfg.CloseTimeout)
 	if r.lock != nil {
 		r.lock.Close()

@@ -46,7 +46,7 @@ func (w *Writer) run() {
 			}
 		}
 		b.reset()
-		w.free <- b
+		w.free.put(b)
 	}
 }
 

@@ -66,6 +66,10 @@ type Options struct {
 	// the disk full again (another writer took the room); once it returns
 	// false the error stands.
 	OnNoSpace func() bool
+
+	// Pool, if set and made for this BufferSize, lends the buffers: they
+	// come from it and go back to it at Close, for the next file's Writer.
+	Pool *Pool
 }
 
 func (o *Options) withDefaults() Options {

@@ -36,8 +36,9 @@ type Writer struct {
 	closed    bool
 	closeErr  error
 
-	free     chan *buffer
-	all      []*buffer // every buffer, to release at Close
+	free     *freeList
+	all      []*buffer // every buffer, to release (or return to pool) at Close
+	pool     *Pool     // nil: buffers are the Writer's own
 	queue    chan item
 	synced   chan error
 	finished chan struct{}
@@ -141,7 +142,7 @@ func newWriter(f *os.File, name string, o Options, m writerMode) *Writer {
 		align:    m.align,
 		base:     m.base,
 		carry:    make([]byte, 0, blockSize),
-		free:     make(chan *buffer, o.Buffers),
+		free:     newFreeList(o.Buffers),
 		queue:    make(chan item, o.Buffers+1),
 		synced:   make(chan error, 1),
 		finished: make(chan struct{}),
@@ -151,10 +152,20 @@ func newWriter(f *os.File, name string, o Options, m writerMode) *Writer {
 		w.syncerDone = make(chan struct{})
 		go w.runSyncer()
 	}
+	if o.Pool != nil && o.Pool.size == o.BufferSize {
+		w.pool = o.Pool
+	}
 	for i := 0; i < o.Buffers; i++ {
-		b := newBuffer(o.BufferSize)
+		var b *buffer
+		if w.pool != nil {
+			b = w.pool.get() // the most recently used first
+		} else {
+			b = newBuffer(o.BufferSize)
+		}
 		w.all = append(w.all, b)
-		w.free <- b
+	}
+	for i := len(w.all) - 1; i >= 0; i-- {
+		w.free.put(w.all[i]) // the first one taken last, so on top
 	}
 	w.flusher.direct.Store(m.direct)
 	go w.run()
@@ -251,12 +262,10 @@ func (w *Writer) AvailableBuffer() []byte {
 
 // takeBuffer makes a free buffer current, waiting for one if all are queued.
 func (w *Writer) takeBuffer() {
-	var b *buffer
-	select {
-	case b = <-w.free:
-	default:
+	b := w.free.tryTake()
+	if b == nil {
 		t0 := time.Now()
-		b = <-w.free
+		b = w.free.take()
 		w.stats.blocked.Add(int64(time.Since(t0)))
 		w.stats.blocks.Add(1)
 	}
@@ -330,7 +339,11 @@ func (w *Writer) Close() error {
 	// one after Close.
 	w.cur = nil
 	for _, b := range w.all {
-		b.release()
+		if w.pool != nil {
+			w.pool.put(b)
+		} else {
+			b.release()
+		}
 	}
 	err := w.Err()
 	if w.regular {
