@@ -23,7 +23,8 @@ type interfaceNamer interface {
 // in and out are always there (empty when absent); the rest only when the
 // kernel sent them. Indexes whose interface is gone are written as #N.
 func appendComment(b []byte, ev *nflog.Event, names interfaceNamer, withPrefix bool) []byte {
-	return appendCommentTail(appendCommentHead(b, ev, names), ev, withPrefix)
+	var seq decimalCounter
+	return appendCommentTail(appendCommentHead(b, ev, names), ev, withPrefix, &seq)
 }
 
 // commentHeadAttrs are the attributes the head of a comment shows.
@@ -86,19 +87,20 @@ func appendCommentHead(b []byte, ev *nflog.Event, names interfaceNamer) []byte {
 	return b
 }
 
-// appendCommentTail appends what changes from packet to packet.
-func appendCommentTail(b []byte, ev *nflog.Event, withPrefix bool) []byte {
+// appendCommentTail appends what changes from packet to packet. seq
+// formats the sequence number (it counts up from the previous packet's).
+func appendCommentTail(b []byte, ev *nflog.Event, withPrefix bool, seq *decimalCounter) []byte {
 	if ev.Has(nflog.AttrSeq) {
 		b = append(b, " seq="...)
-		b = strconv.AppendUint(b, uint64(ev.Seq), 10)
+		b = append(b, seq.format(ev.Seq)...)
 	}
 	if ev.Has(nflog.AttrSeqGlobal) {
 		b = append(b, " seqglobal="...)
 		b = strconv.AppendUint(b, uint64(ev.SeqGlobal), 10)
 	}
-	if st := ev.CTState(); st != "" {
+	if ev.Has(nflog.AttrCTInfo) { // CTState says so too, but is a call
 		b = append(b, " ct="...)
-		b = append(b, st...)
+		b = append(b, ev.CTState()...)
 	}
 	if ev.Has(nflog.AttrVLAN) {
 		b = append(b, " vlan="...)

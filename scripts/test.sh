@@ -72,5 +72,6 @@ fuzz FuzzEncoder ./capture
 fuzz FuzzWriter ./pcapng
 fuzz FuzzValidPrefix ./pcapng
 fuzz FuzzAppend ./internal/escape
+FUZZTIME=10s fuzz FuzzDecimalCounter ./capture
 
 echo "$passed passed, 0 failed"
