@@ -19,7 +19,11 @@ type Stats struct {
 	Reordered   uint64 // packets whose sequence number went backwards (never expected)
 	Truncated   uint64 // datagrams larger than the read buffer (never expected)
 	Malformed   uint64 // messages that failed to parse and were skipped
-	Discarded   uint64 // packets received but thrown away: by Rebind, or beyond the setup backlog
+	// Discarded counts packets received but thrown away: by Rebind, or
+	// beyond the setup backlog. With FlagSeq those beyond the setup backlog
+	// are in Lost as well, as the gap they leave before the first delivered
+	// packet: Lost alone is what did not reach the caller.
+	Discarded   uint64
 	RcvBuf      int    // socket receive buffer now, in bytes (as requested; the kernel books twice this)
 	RcvBufGrown uint64 // times the buffer was grown after an overrun
 }
