@@ -22,7 +22,7 @@ type Stats struct {
 	// Discarded counts packets received but thrown away: by Rebind, or
 	// beyond the setup backlog. With FlagSeq those beyond the setup backlog
 	// are in Lost as well, as the gap they leave before the first delivered
-	// packet: Lost alone is what did not reach the caller.
+	// packet; do not add the two.
 	Discarded   uint64
 	RcvBuf      int    // socket receive buffer now, in bytes (as requested; the kernel books twice this)
 	RcvBufGrown uint64 // times the buffer was grown after an overrun
