@@ -6,6 +6,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -14,6 +15,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -70,6 +72,7 @@ func run(ctx context.Context) error {
 		}
 		results = append(results, r)
 	}
+	byTool(results, o.sizes, tools)
 	report := formatReport(header, results)
 	if ctx.Err() != nil {
 		report += "\nInterrupted: the table is incomplete.\n"
@@ -93,8 +96,10 @@ type plannedRun struct {
 	devnull bool
 }
 
-// plan lists the runs in order (by size, then tool, each repeated) and returns
-// a result row for every tool that is skipped.
+// plan lists the runs in order and returns a result row for every tool that
+// is skipped. Repeats go round the tools (a, b, c, a, b, c, ...), not one
+// tool after another: on a shared VM the speed of the machine drifts over
+// minutes, and tools compared from the same rounds see the same drift.
 func plan(o *options, tools []*tool) ([]plannedRun, []result) {
 	var runs []plannedRun
 	var skipped []result
@@ -102,9 +107,13 @@ func plan(o *options, tools []*tool) ([]plannedRun, []result) {
 		for _, t := range tools {
 			if t.skip != "" {
 				skipped = append(skipped, result{tool: t.name, size: size, skipped: t.skip})
-				continue
 			}
-			for range o.repeat {
+		}
+		for range o.repeat {
+			for _, t := range tools {
+				if t.skip != "" {
+					continue
+				}
 				runs = append(runs, plannedRun{t, size, false})
 				if o.devnull && t.devnull {
 					runs = append(runs, plannedRun{t, size, true})
@@ -113,6 +122,26 @@ func plan(o *options, tools []*tool) ([]plannedRun, []result) {
 		}
 	}
 	return runs, skipped
+}
+
+// byTool orders results for the table: by size, then tool (in the order
+// given), /dev/null runs after file runs, runs of one tool in the order made.
+func byTool(results []result, sizes []int, tools []*tool) {
+	rank := map[string]int{}
+	for i, t := range tools {
+		rank[t.name] = i
+	}
+	slices.SortStableFunc(results, func(a, b result) int {
+		return cmp.Or(cmp.Compare(slices.Index(sizes, a.size), slices.Index(sizes, b.size)),
+			cmp.Compare(rank[a.tool], rank[b.tool]), cmp.Compare(b2i(a.devnull), b2i(b.devnull)))
+	})
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func progress(r result) string {
