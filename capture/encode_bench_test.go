@@ -12,24 +12,7 @@ import (
 // without the metadata comment.
 func BenchmarkEncoder(b *testing.B) {
 	evs := fixtureEvents(b)
-	for _, bc := range []struct {
-		name     string
-		comments bool
-	}{{"comments", true}, {"no-comments", false}} {
-		b.Run(bc.name, func(b *testing.B) {
-			w := pcapng.NewWriter(discard{}, nil)
-			e := newEncoder(&encoderConfig{linkType: pcapng.LinkTypeRaw, comments: bc.comments, maxInterfaces: 100, copyMode: nflog.CopyPacket, names: testNames}, w)
-			b.ReportAllocs()
-			for i := 0; b.Loop(); i++ {
-				if err := e.write(&evs[i%len(evs)]); err != nil {
-					b.Fatal(err)
-				}
-				if i%64 == 63 {
-					w.Flush()
-				}
-			}
-		})
-	}
+	benchEncode(b, 64, func(i int) *nflog.Event { return &evs[i%len(evs)] })
 }
 
 // BenchmarkEncoderFlood is one flow's packets back to back, as in a flood
@@ -37,6 +20,12 @@ func BenchmarkEncoder(b *testing.B) {
 // time, only the sequence number changing.
 func BenchmarkEncoderFlood(b *testing.B) {
 	ev := fixtureEvents(b)[0] // ipv4-input-seq: input hook, in=lo, seq
+	benchEncode(b, 512, func(i int) *nflog.Event { ev.Seq = uint32(i); return &ev })
+}
+
+// benchEncode encodes event(0), event(1), ... with and without comments,
+// flushing every batch events as the capture does after each datagram.
+func benchEncode(b *testing.B, batch int, event func(i int) *nflog.Event) {
 	for _, bc := range []struct {
 		name     string
 		comments bool
@@ -46,11 +35,10 @@ func BenchmarkEncoderFlood(b *testing.B) {
 			e := newEncoder(&encoderConfig{linkType: pcapng.LinkTypeRaw, comments: bc.comments, maxInterfaces: 100, copyMode: nflog.CopyPacket, names: testNames}, w)
 			b.ReportAllocs()
 			for i := 0; b.Loop(); i++ {
-				ev.Seq = uint32(i)
-				if err := e.write(&ev); err != nil {
+				if err := e.write(event(i)); err != nil {
 					b.Fatal(err)
 				}
-				if i%512 == 511 {
+				if i%batch == batch-1 {
 					w.Flush()
 				}
 			}
