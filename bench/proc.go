@@ -156,24 +156,15 @@ func (p *proc) kill() {
 	}
 }
 
-// cpu is the tool's user+sys CPU time from wait4: its own and that of any
-// children it waited for. Valid after done.
-func (p *proc) cpu() time.Duration {
+// cpu is the tool's CPU time from wait4, user+sys and the sys part alone
+// (where reads, writes and copies into the page cache show): its own and
+// that of any children it waited for. Valid after done.
+func (p *proc) cpu() (total, sys time.Duration) {
 	ru, ok := p.cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	if !ok {
-		return 0
+		return 0, 0
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// sysCPU is the system part of cpu: where reads, writes and copies into
-// the page cache show.
-func (p *proc) sysCPU() time.Duration {
-	ru, ok := p.cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	if !ok {
-		return 0
-	}
-	return time.Duration(ru.Stime.Nano())
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), time.Duration(ru.Stime.Nano())
 }
 
 // vmHWM is the peak resident set size of the process's address space, in bytes.

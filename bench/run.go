@@ -158,8 +158,7 @@ func measure(ctx context.Context, o *options, t *tool, res *result) (err error) 
 	} else if p.waitErr != nil {
 		res.note("exit: %v", p.waitErr)
 	}
-	res.cpu = p.cpu()
-	res.sysCPU = p.sysCPU()
+	res.cpu, res.sysCPU = p.cpu()
 	res.output = string(p.out.output())
 	res.report = newReportPatterns().parse([]byte(res.output))
 	tally(res, p, file)
