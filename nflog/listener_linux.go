@@ -49,8 +49,7 @@ type Listener struct {
 	readErr  syscall.Errno
 	pending  []pendingDatagram // datagrams with packets that arrived during setup
 	backlog  int               // bytes in pending
-	nextSeq  uint32            // sequence number expected next
-	haveSeq  bool
+	seq      seqState          // the group's sequence numbers so far
 	eof      bool
 	overrun  OverrunError
 	setupAck func(ack) // set while configuring: receives acknowledgments
@@ -253,7 +252,7 @@ func (l *Listener) recv(fd uintptr) bool {
 // the whole datagram.
 func (l *Listener) process(b []byte, recvTime time.Time) []Event {
 	d := &l.dgram
-	d.parse(b, recvTime)
+	d.parseCounting(b, recvTime, &l.seq)
 	for _, a := range d.acks[:d.nacks] {
 		if l.setupAck != nil {
 			l.setupAck(a)
@@ -262,44 +261,22 @@ func (l *Listener) process(b []byte, recvTime time.Time) []Event {
 			l.eof = true
 		}
 	}
-	var bytes, lost, reordered uint64
-	sawSeq := false
-	for i := range d.events {
-		ev := &d.events[i]
-		bytes += uint64(len(ev.Payload))
-		if !ev.Has(AttrSeq) {
-			continue
-		}
-		sawSeq = true
-		if !l.haveSeq {
-			// A binding of our own numbers its packets from 0.
-			ev.LostBefore = uint64(ev.Seq)
-		} else if gap := ev.Seq - l.nextSeq; gap < 1<<31 {
-			ev.LostBefore = uint64(gap)
-		} else {
-			reordered++
-			continue
-		}
-		lost += ev.LostBefore
-		l.nextSeq = ev.Seq + 1
-		l.haveSeq = true
-	}
 	s := &l.stats
 	s.datagrams.Add(1)
 	if n := len(d.events); n > 0 {
 		s.packets.Add(uint64(n))
-		s.bytes.Add(bytes)
+		s.bytes.Add(d.bytes)
 	}
-	if lost > 0 {
-		s.lost.Add(lost)
+	if d.lost > 0 {
+		s.lost.Add(d.lost)
 	}
-	if reordered > 0 {
-		s.reordered.Add(reordered)
+	if d.reordered > 0 {
+		s.reordered.Add(d.reordered)
 	}
 	if d.malformed > 0 {
 		s.malformed.Add(uint64(d.malformed))
 	}
-	if sawSeq && s.lossPending.Load() {
+	if d.sawSeq && s.lossPending.Load() {
 		s.lossPending.Store(false)
 	}
 	return d.events
@@ -415,7 +392,7 @@ func (l *Listener) Rebind() error {
 		l.dgram.parse(l.buf[:min(l.readN, len(l.buf))], time.Time{})
 		l.stats.discarded.Add(uint64(len(l.dgram.events)))
 	}
-	l.haveSeq, l.eof = false, false
+	l.seq, l.eof = seqState{}, false
 	l.unbindSeq.Store(0)
 	l.stats.lossPending.Store(false)
 	if err := l.configure(context.Background(), netNS{}, false); err != nil {

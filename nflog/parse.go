@@ -73,6 +73,18 @@ type datagram struct {
 	nacks     int
 	malformed int   // packet messages that failed to parse
 	err       error // first malformation, for the caller who wants details
+
+	// Set by parseCounting, for the listener's counters.
+	bytes     uint64 // payload bytes
+	lost      uint64 // packets the sequence gaps say the kernel dropped
+	reordered uint64 // packets numbered below the one expected
+	sawSeq    bool   // some packet carried a sequence number
+}
+
+// seqState follows a group's sequence numbers from datagram to datagram.
+type seqState struct {
+	next uint32 // the number expected next
+	have bool   // next is known: a numbered packet has arrived
 }
 
 // ParseDatagram parses the packet messages in one datagram read from an NFLOG
@@ -83,13 +95,25 @@ type datagram struct {
 // parsed, unless the framing itself is broken. The events point into b.
 func ParseDatagram(b []byte, recvTime time.Time, dst []Event) ([]Event, error) {
 	d := datagram{events: dst}
-	d.parse(b, recvTime)
+	d.parseAppend(b, recvTime, nil)
 	return d.events, d.err
 }
 
 // parse fills d from b, reusing d's storage.
-func (d *datagram) parse(b []byte, recvTime time.Time) {
+func (d *datagram) parse(b []byte, recvTime time.Time) { d.parseCounting(b, recvTime, nil) }
+
+// parseCounting is parse that, when track is not nil, also sets each event's
+// LostBefore from the sequence numbers, advances track and counts bytes, losses
+// and reordering in d. It does so as each event is parsed, while the event is
+// still in the CPU's cache, rather than in a second pass over the batch.
+func (d *datagram) parseCounting(b []byte, recvTime time.Time, track *seqState) {
 	d.events = d.events[:0]
+	d.parseAppend(b, recvTime, track)
+}
+
+// parseAppend is parseCounting that appends to d.events.
+func (d *datagram) parseAppend(b []byte, recvTime time.Time, track *seqState) {
+	d.bytes, d.lost, d.reordered, d.sawSeq = 0, 0, 0, false
 	d.nacks = 0
 	d.malformed = 0
 	d.err = nil
@@ -111,6 +135,8 @@ func (d *datagram) parse(b []byte, recvTime time.Time) {
 			if reason := parsePacket(body, recvTime, ev); reason != "" {
 				d.events = d.events[:len(d.events)-1]
 				d.fail(off, reason)
+			} else if track != nil {
+				d.count(ev, track)
 			}
 		case nlmsgError:
 			if len(body) < 4 {
@@ -127,6 +153,27 @@ func (d *datagram) parse(b []byte, recvTime time.Time) {
 	if off != len(b) {
 		d.fail(off, "trailing bytes after the last message")
 	}
+}
+
+// count accounts one parsed event against the group's sequence numbers.
+func (d *datagram) count(ev *Event, seq *seqState) {
+	d.bytes += uint64(len(ev.Payload))
+	if !ev.Has(AttrSeq) {
+		return
+	}
+	d.sawSeq = true
+	if !seq.have {
+		// A binding of our own numbers its packets from 0.
+		ev.LostBefore = uint64(ev.Seq)
+	} else if gap := ev.Seq - seq.next; gap < 1<<31 {
+		ev.LostBefore = uint64(gap)
+	} else {
+		d.reordered++
+		return
+	}
+	d.lost += ev.LostBefore
+	seq.next = ev.Seq + 1
+	seq.have = true
 }
 
 func (d *datagram) fail(off int, reason string) {
@@ -152,6 +199,9 @@ func parsePacket(body []byte, recvTime time.Time, ev *Event) string {
 	// methods: on the per-packet path the calls cost more than the parsing.
 	// Every slice is still bounds-checked against the message.
 	b := body[nfgenHeaderLen:]
+	// Collected here and stored once: an update of ev.Present per attribute
+	// would chain each one's store to the next one's load.
+	var present Attr
 	for off := 0; off < len(b); {
 		if len(b)-off < nlaHeaderLen {
 			return errAttrTruncated.Error()
@@ -205,10 +255,7 @@ func parsePacket(body []byte, recvTime time.Time, ev *Event) string {
 		case attrPayload:
 			ev.Payload = data
 		case attrPrefix:
-			if i := bytes.IndexByte(data, 0); i >= 0 {
-				data = data[:i]
-			}
-			ev.Prefix = data
+			ev.Prefix = cutAtNUL(data)
 		case attrUID:
 			ev.UID, ok = be32(data)
 		case attrSeq:
@@ -239,12 +286,31 @@ func parsePacket(body []byte, recvTime time.Time, ev *Event) string {
 		if !ok {
 			return fmt.Sprintf("attribute %d: %v", typ, errAttrSize)
 		}
-		ev.Present |= 1 << typ
+		present |= 1 << typ
 	}
+	ev.Present = present
 	if !ev.Has(AttrPacketHdr) {
 		return "packet message without a packet header attribute"
 	}
 	return ""
+}
+
+// cutAtNUL returns the C string in b: the kernel sends the log prefix with
+// its terminating NUL. Prefixes are short, and a byte loop costs less than
+// the call to bytes.IndexByte there.
+func cutAtNUL(b []byte) []byte {
+	if len(b) > 32 {
+		if i := bytes.IndexByte(b, 0); i >= 0 {
+			return b[:i]
+		}
+		return b
+	}
+	for i, c := range b {
+		if c == 0 {
+			return b[:i]
+		}
+	}
+	return b
 }
 
 // be16 and be32 read attribute integers, which the kernel sends in network

@@ -126,6 +126,20 @@ func TestParseBatchEndsWithDone(t *testing.T) {
 	}
 }
 
+// ParseDatagram appends to dst, as it says: events already there stay.
+func TestParseDatagramAppends(t *testing.T) {
+	one := nflogtest.Packet(&nflog.Event{Family: nflog.FamilyIPv4, Group: 1, Present: nflog.AttrPacketHdr})
+	two := nflogtest.Packet(&nflog.Event{Family: nflog.FamilyIPv6, Group: 2, Present: nflog.AttrPacketHdr})
+	evs, err := nflog.ParseDatagram(one, time.Now(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs, err = nflog.ParseDatagram(two, time.Now(), evs)
+	if err != nil || len(evs) != 2 || evs[0].Group != 1 || evs[1].Group != 2 {
+		t.Fatalf("got %d events (%v), want group 1 then group 2", len(evs), err)
+	}
+}
+
 // Every attribute survives encoding and parsing, including those this
 // kernel cannot produce (conntrack).
 func TestParseAllAttributes(t *testing.T) {
