@@ -55,11 +55,13 @@ func putOption[T string | []byte](b []byte, code uint16, value T) int {
 	if len(value) == 0 {
 		return 0
 	}
+	end := 4 + pad4(len(value))
+	// The padding, zeroed with one store before the value covers the rest
+	// of its word.
+	binary.NativeEndian.PutUint32(b[end-4:], 0)
 	binary.NativeEndian.PutUint16(b, code)
 	binary.NativeEndian.PutUint16(b[2:], uint16(len(value)))
-	n := 4 + copy(b[4:], value)
-	end := 4 + pad4(len(value))
-	clear(b[n:end])
+	copy(b[4:], value)
 	return end
 }
 

@@ -113,11 +113,18 @@ func (w *Writer) WritePacket(p *Packet) error {
 	binary.NativeEndian.PutUint32(h[20:], uint32(capLen))
 	binary.NativeEndian.PutUint32(h[24:], origLen)
 	binary.NativeEndian.PutUint32(b[len(b)-4:], uint32(len(b)))
-	data := b[28 : 28+capLen] // copy stops where truncation does
-	n := copy(data, p.LinkHeader)
-	n = 28 + n + copy(data[n:], p.Data)
 	end := 28 + pad4(capLen)
-	clear(b[n:end])
+	if capLen > 0 {
+		// The padding, zeroed before the data lands on the rest of its
+		// word: one store instead of a call to clear 0-3 bytes.
+		binary.NativeEndian.PutUint32(b[end-4:], 0)
+	}
+	data := b[28 : 28+capLen] // copy stops where truncation does
+	n := 0
+	if len(p.LinkHeader) > 0 {
+		n = copy(data, p.LinkHeader)
+	}
+	copy(data[n:], p.Data)
 	if opts > 0 {
 		o := b[end : len(b)-4]
 		n = putOption(o, optComment, p.Comment)
@@ -132,10 +139,16 @@ func (w *Writer) WritePacket(p *Packet) error {
 		}
 		putEndOfOptions(o[n:])
 	}
-	if err := w.commit(b); err != nil {
+	if w.inPlace && len(w.lent)+len(b) < lentWriteSize {
+		// commit's usual case, spared the call.
+		w.inPlace = false
+		w.lent = w.lent[:len(w.lent)+len(b)]
+	} else if err := w.commit(b); err != nil {
 		return err
 	}
 	st.packets++
-	st.drops = addSaturating(st.drops, p.DropCount)
+	if p.DropCount != 0 {
+		st.drops = addSaturating(st.drops, p.DropCount)
+	}
 	return nil
 }

@@ -76,17 +76,26 @@ type Writer struct {
 	start   uint64 // statistics start, ns since the epoch
 	ifaces  []interfaceStats
 	lender  bufferLender // w, when it lends its own buffer (see reserve)
-	inPlace bool         // the block being built is in lender's buffer
+	lent    []byte       // blocks built in lender's buffer, not yet passed to Write
+	inPlace bool         // the block being built follows lent
 }
 
 // bufferLender is a destination that lends the free part of its own buffer:
 // bytes appended to AvailableBuffer's slice and passed straight to Write are
 // taken without a copy (internal/directio.Writer does this). Blocks are then
-// built in place and written one by one, which costs no system call, since
-// such a destination buffers itself; this spares copying every packet twice.
+// built in place, which spares copying every packet twice, and handed over
+// in one Write per lentWriteSize bytes (or per Flush), which costs no system
+// call, since such a destination buffers itself.
 type bufferLender interface {
 	AvailableBuffer() []byte
 }
+
+// lentWriteSize is how many bytes of blocks built in place the Writer keeps
+// before it passes them to Write. Fewer Write calls cost less per packet;
+// this many bytes between them still tell the destination, about as often
+// as it can keep count, where whole blocks end (internal/directio cuts a
+// file there when a write fails part way).
+const lentWriteSize = 16 << 10
 
 // NewWriter returns a Writer that writes to w and puts the Section Header
 // Block into its buffer at once; nothing reaches w before the first flush.
@@ -163,7 +172,15 @@ func (w *Writer) reserve(n int) ([]byte, error) {
 				return nil, err
 			}
 		}
+		if l := len(w.lent); n <= cap(w.lent)-l {
+			w.inPlace = true
+			return w.lent[l : l+n], nil
+		}
+		if err := w.writeLent(); err != nil {
+			return nil, err
+		}
 		if b := w.lender.AvailableBuffer(); cap(b) >= n {
+			w.lent = b[:0]
 			w.inPlace = true
 			return b[:n], nil
 		}
@@ -180,8 +197,9 @@ func (w *Writer) reserve(n int) ([]byte, error) {
 }
 
 // commit ends the block reserve returned. Without a lender it stays
-// buffered. With one, a block built in place is written at once (no copy),
-// and one built aside (it did not fit the lent space) is flushed at once.
+// buffered. With one, a block built in place joins lent, written once lent
+// reaches lentWriteSize (no copy), and one built aside (it did not fit the
+// lent space) is flushed at once.
 func (w *Writer) commit(b []byte) error {
 	if w.lender == nil {
 		return nil
@@ -190,6 +208,21 @@ func (w *Writer) commit(b []byte) error {
 		return w.Flush()
 	}
 	w.inPlace = false
+	w.lent = w.lent[:len(w.lent)+len(b)]
+	if len(w.lent) >= lentWriteSize {
+		return w.writeLent()
+	}
+	return nil
+}
+
+// writeLent passes the blocks built in place to Write. The lender's buffer
+// may change with the Write, so the rest of it is asked for again.
+func (w *Writer) writeLent() error {
+	b := w.lent
+	w.lent = nil
+	if len(b) == 0 {
+		return nil
+	}
 	n, err := w.w.Write(b)
 	w.written += int64(max(n, 0))
 	if err == nil && n != len(b) {
@@ -236,6 +269,11 @@ func (w *Writer) Flush() error {
 	}
 	if w.w == nil {
 		return errNoDestination
+	}
+	// Blocks are built in place only while nothing is buffered aside, so
+	// lent comes first.
+	if err := w.writeLent(); err != nil {
+		return err
 	}
 	if len(w.buf) == 0 {
 		return nil
@@ -292,7 +330,7 @@ func (w *Writer) Close() error {
 func (w *Writer) Err() error { return w.err }
 
 // Buffered returns the number of bytes buffered and not yet written.
-func (w *Writer) Buffered() int { return len(w.buf) }
+func (w *Writer) Buffered() int { return len(w.buf) + len(w.lent) }
 
 // Written returns the number of bytes handed to the io.Writer so far.
 func (w *Writer) Written() int64 { return w.written }
