@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/nflogcap/nflogcap/nflog"
@@ -14,13 +15,24 @@ func TestEncoderCommentHeadCache(t *testing.T) {
 	names := &renamingNames{names: fakeNames{1: "lo", 2: "vA", 3: "br0"}}
 	w := pcapng.NewWriter(discard{}, nil)
 	e := newEncoder(&encoderConfig{linkType: pcapng.LinkTypeRaw, comments: true, maxInterfaces: 100, copyMode: nflog.CopyPacket, names: names}, w)
-	base := fixtureEvents(t)[0] // ipv4, input, in=lo, seq
+	base := fixtureEvents(t)[0]          // ipv4, input, in=lo, seq
+	base.Present &^= nflog.AttrSeqGlobal // the default flags: a comment without a tail
 	steps := []struct {
 		name   string
 		change func(ev *nflog.Event)
 	}{
 		{"same flow", func(ev *nflog.Event) {}},
 		{"next seq", func(ev *nflog.Event) { ev.Seq++ }},
+		{"global seq: a tail", func(ev *nflog.Event) { ev.SeqGlobal, ev.Present = 7, ev.Present|nflog.AttrSeqGlobal }},
+		{"no tail again", func(ev *nflog.Event) { ev.Present &^= nflog.AttrSeqGlobal }},
+		{"receive time", func(ev *nflog.Event) { ev.TimeSource = nflog.TimeReceived }},
+		{"kernel time", func(ev *nflog.Event) { ev.TimeSource = nflog.TimeKernel }},
+		{"ct", func(ev *nflog.Event) { ev.CTInfo, ev.Present = 2, ev.Present|nflog.AttrCTInfo }},
+		{"ct goes", func(ev *nflog.Event) { ev.Present &^= nflog.AttrCTInfo }},
+		{"vlan", func(ev *nflog.Event) { ev.VLANTCI, ev.Present = 5, ev.Present|nflog.AttrVLAN }},
+		{"vlan goes", func(ev *nflog.Event) { ev.Present &^= nflog.AttrVLAN }},
+		{"lost once", func(ev *nflog.Event) { ev.LostBefore = 2 }},
+		{"none lost", func(ev *nflog.Event) { ev.LostBefore = 0 }},
 		{"mark appears", func(ev *nflog.Event) { ev.Mark, ev.Present = 0x2a, ev.Present|nflog.AttrMark }},
 		{"mark changes", func(ev *nflog.Event) { ev.Mark = 0x2b }},
 		{"uid", func(ev *nflog.Event) { ev.UID, ev.Present = 1000, ev.Present|nflog.AttrUID }},
@@ -47,6 +59,9 @@ func TestEncoderCommentHeadCache(t *testing.T) {
 		want := appendComment(nil, &ev, names, false)
 		if got := e.pkt.Comment; string(got) != string(want) {
 			t.Errorf("%s: comment %q, want %q", s.name, got, want)
+		}
+		if bytes.Contains(e.pkt.Comment, []byte("seq=")) && !ev.Has(nflog.AttrSeqGlobal) {
+			t.Errorf("%s: comment %q repeats the sequence number, which is the packet id", s.name, e.pkt.Comment)
 		}
 	}
 }

@@ -39,7 +39,6 @@ type encoder struct {
 	headLen  int            // see commentHeadKey
 	headKey  commentHeadKey // what the head was built for
 	haveHead bool
-	seq      decimalCounter // the comment's seq=
 	// The previous packet's interface: a flow's packets skip building the
 	// key and the map lookup.
 	lastGroup  uint16
@@ -135,8 +134,12 @@ func (e *encoder) write(ev *nflog.Event) error {
 			e.headLen = len(e.comment)
 			e.headKey, e.haveHead = makeCommentHeadKey(ev, gen), true
 		}
-		e.comment = appendCommentTail(e.comment[:e.headLen], ev, overflowed, &e.seq)
-		p.Comment = e.comment
+		if hasCommentTail(ev, overflowed) {
+			e.comment = appendCommentTail(e.comment[:e.headLen], ev, overflowed)
+			p.Comment = e.comment
+		} else {
+			p.Comment = e.comment[:e.headLen]
+		}
 	}
 	if err := e.w.WritePacket(p); err != nil {
 		return err

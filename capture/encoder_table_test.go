@@ -311,7 +311,7 @@ func TestEncoderCommentContent(t *testing.T) {
 			"hook=postrouting in= out=vA uid=0 gid=0 time=received"},
 		{"mark and sequence numbers", nflog.Event{Family: nflog.FamilyIPv4, Hook: 1, InDev: 1, Mark: 0xdead, Seq: 41, SeqGlobal: 99, Time: kernelTime, LostBefore: 3,
 			Present: withTime | nflog.AttrMark | nflog.AttrSeq | nflog.AttrSeqGlobal},
-			"hook=input in=lo out= mark=0xdead seq=41 seqglobal=99 lost=3"},
+			"hook=input in=lo out= mark=0xdead seqglobal=99 lost=3"}, // seq is the packet id, not in the comment
 		{"mark 0 is shown", nflog.Event{Family: nflog.FamilyIPv4, Hook: 1, InDev: 1, Time: kernelTime, Present: withTime | nflog.AttrMark},
 			"hook=input in=lo out= mark=0x0"},
 		{"ct new", nflog.Event{Family: nflog.FamilyIPv4, Hook: 1, InDev: 1, CTInfo: 2, Time: kernelTime, Present: withTime | nflog.AttrCTInfo},
