@@ -61,7 +61,7 @@ func TestFormatReport(t *testing.T) {
 	got := formatReport(reportHeader{machine: "m", load: "l"}, rs)
 	for _, want := range []string{
 		"| dumpcap | 1400 | 1000 | 1000k/s | 700 | 300 (30.0%) | 5.00 | 2.00 | 10.0 | 2.0 MB | 0 | 5% |",
-		"| bare | 1400 | 1000 | 1000k/s | 1000* | 0 (0%) | 0.50 | 0.45 | 0.0 | – | 0 | ? |",
+		"| bare | 1400 | 1000 | 1000k/s | 1000* | 0 (0%) | 0.500 | 0.450 | 0.0 | – | 0 | ? |",
 		"- nflogcap-default: skipped: not built",
 		"- tcpdump, 1400 B: failed: boom",
 		"- dumpcap, 1400 B: n1",

@@ -107,12 +107,18 @@ func percent(p float64) string {
 	}
 }
 
-// cpuPerPacket is d (all of r's CPU, or a part) per captured packet.
+// cpuPerPacket is d (all of r's CPU, or a part) per captured packet. Below
+// 1 µs it has three decimals: at 64 bytes the tools compared differ by a
+// few hundredths, which two decimals would round away.
 func cpuPerPacket(r result, d time.Duration) string {
 	if r.captured <= 0 {
 		return "?"
 	}
-	return fmt.Sprintf("%.2f", float64(d)/float64(time.Microsecond)/float64(r.captured))
+	us := float64(d) / float64(time.Microsecond) / float64(r.captured)
+	if us < 1 {
+		return fmt.Sprintf("%.3f", us)
+	}
+	return fmt.Sprintf("%.2f", us)
 }
 
 func mib(b int64) string { return fmt.Sprintf("%.1f", float64(b)/(1<<20)) }
