@@ -78,9 +78,14 @@ func (e *encoder) write(ev *nflog.Event) error {
 	if lt == pcapng.LinkTypeRaw && !rawCarries(ev) {
 		lt = pcapng.LinkTypeLinuxSLL2 // ARP, bridge, netdev, metadata only
 	}
-	id, overflowed, err := e.iface(ev, lt)
-	if err != nil {
-		return err
+	id, overflowed := e.lastID, false
+	if id < 0 || ev.Group != e.lastGroup || lt != e.lastLT || string(ev.Prefix) != string(e.lastPrefix) {
+		// Not the previous packet's interface (iface checks that too, but
+		// a flow's packets are spared the call).
+		var err error
+		if id, overflowed, err = e.iface(ev, lt); err != nil {
+			return err
+		}
 	}
 	p := &e.pkt
 	p.Interface = id

@@ -99,9 +99,16 @@ func (w *Writer) WritePacket(p *Packet) error {
 	if opts > 0 {
 		opts += 4 // opt_endofopt
 	}
-	b, err := w.reserve(epbFixed + pad4(capLen) + opts)
-	if err != nil {
-		return err
+	size := epbFixed + pad4(capLen) + opts
+	var b []byte
+	if l := len(w.lent); len(w.buf) == 0 && size <= cap(w.lent)-l {
+		// reserve's usual case, spared the call.
+		b, w.inPlace = w.lent[l:l+size], true
+	} else {
+		var err error
+		if b, err = w.reserve(size); err != nil {
+			return err
+		}
 	}
 
 	h := b[:28:28] // fixed fields; a constant length spares the bounds checks
