@@ -195,22 +195,61 @@ func parsePacket(body []byte, recvTime time.Time, ev *Event) string {
 	ev.Time = recvTime
 	ev.TimeSource = TimeReceived
 
-	// The attribute walk is written out here, not through attrDecoder's
-	// methods: on the per-packet path the calls cost more than the parsing.
-	// Every slice is still bounds-checked against the message.
 	b := body[nfgenHeaderLen:]
-	// Collected here and stored once: an update of ev.Present per attribute
-	// would chain each one's store to the next one's load.
-	var present Attr
-	for off := 0; off < len(b); {
+	// The kernel writes the attributes in one order; most messages are
+	// taken whole by parseKernelOrder, and the general walk takes whatever
+	// is left from where it stopped (nothing, usually).
+	off, present := parseKernelOrder(b, ev)
+	if off < len(b) {
+		var reason string
+		if present, reason = parseAttrs(b, off, present, ev); reason != "" {
+			return reason
+		}
+	}
+	ev.Present = present
+	if !ev.Has(AttrPacketHdr) {
+		return "packet message without a packet header attribute"
+	}
+	return ""
+}
+
+// cutAtNUL returns the C string in b: the kernel sends the log prefix with
+// its terminating NUL. Prefixes are short, and a byte loop costs less than
+// the call to bytes.IndexByte there.
+func cutAtNUL(b []byte) []byte {
+	if len(b) > 32 {
+		if i := bytes.IndexByte(b, 0); i >= 0 {
+			return b[:i]
+		}
+		return b
+	}
+	for i, c := range b {
+		if c == 0 {
+			return b[:i]
+		}
+	}
+	return b
+}
+
+// parseAttrs walks the attributes of a packet message from off on, in any
+// order, filling ev, and returns the attribute bits found (added to present)
+// or what is wrong.
+//
+// The walk is written out here, not through attrDecoder's methods: on the
+// per-packet path the calls cost more than the parsing. Every slice is still
+// bounds-checked against the message. The attribute bits are collected in a
+// local and returned: an update of ev.Present per attribute would chain each
+// one's store to the next one's load.
+func parseAttrs(b []byte, off int, present Attr, ev *Event) (Attr, string) {
+	for off < len(b) {
 		if len(b)-off < nlaHeaderLen {
-			return errAttrTruncated.Error()
+			return present, errAttrTruncated.Error()
 		}
 		hdr := b[off : off+nlaHeaderLen]
 		l := int(binary.NativeEndian.Uint16(hdr))
 		typ := binary.NativeEndian.Uint16(hdr[2:]) & nlaTypeMask
 		if l < nlaHeaderLen || l > len(b)-off {
-			return errAttrLength.Error()
+			return present, errAttrLength.Error()
 		}
 		data := b[off+nlaHeaderLen : off+l]
 		off += align4(l) // past the end only when the last attribute has no padding
@@ -218,7 +257,7 @@ func parsePacket(body []byte, recvTime time.Time, ev *Event) string {
 		switch typ {
 		case attrPacketHdr:
 			if len(data) != 4 {
-				return "packet header attribute has the wrong size"
+				return present, "packet header attribute has the wrong size"
 			}
 			ev.HWProtocol = binary.BigEndian.Uint16(data)
 			ev.Hook = data[2]
@@ -226,12 +265,12 @@ func parsePacket(body []byte, recvTime time.Time, ev *Event) string {
 			ev.Mark, ok = be32(data)
 		case attrTimestamp:
 			if len(data) != 16 {
-				return "timestamp attribute has the wrong size"
+				return present, "timestamp attribute has the wrong size"
 			}
 			sec := binary.BigEndian.Uint64(data)
 			usec := binary.BigEndian.Uint64(data[8:])
 			if sec > 1<<62 || usec >= 1e6 {
-				return "timestamp attribute out of range"
+				return present, "timestamp attribute out of range"
 			}
 			ev.Time = time.Unix(int64(sec), int64(usec)*1000)
 			ev.TimeSource = TimeKernel
@@ -245,11 +284,11 @@ func parsePacket(body []byte, recvTime time.Time, ev *Event) string {
 			ev.PhysOutDev, ok = be32(data)
 		case attrHWAddr:
 			if len(data) < 4 {
-				return "hardware address attribute truncated"
+				return present, "hardware address attribute truncated"
 			}
 			n := int(binary.BigEndian.Uint16(data))
 			if n > len(data)-4 {
-				return "hardware address longer than its attribute"
+				return present, "hardware address longer than its attribute"
 			}
 			ev.HWAddr = data[4 : 4+n]
 		case attrPayload:
@@ -276,7 +315,7 @@ func parsePacket(body []byte, recvTime time.Time, ev *Event) string {
 			ev.CTInfo, ok = be32(data)
 		case attrVLAN:
 			if reason := parseVLAN(data, ev); reason != "" {
-				return reason
+				return present, reason
 			}
 		case attrL2Header:
 			ev.L2Header = data
@@ -284,33 +323,11 @@ func parsePacket(body []byte, recvTime time.Time, ev *Event) string {
 			continue // newer kernels may add attributes; skip them
 		}
 		if !ok {
-			return fmt.Sprintf("attribute %d: %v", typ, errAttrSize)
+			return present, fmt.Sprintf("attribute %d: %v", typ, errAttrSize)
 		}
 		present |= 1 << typ
 	}
-	ev.Present = present
-	if !ev.Has(AttrPacketHdr) {
-		return "packet message without a packet header attribute"
-	}
-	return ""
-}
-
-// cutAtNUL returns the C string in b: the kernel sends the log prefix with
-// its terminating NUL. Prefixes are short, and a byte loop costs less than
-// the call to bytes.IndexByte there.
-func cutAtNUL(b []byte) []byte {
-	if len(b) > 32 {
-		if i := bytes.IndexByte(b, 0); i >= 0 {
-			return b[:i]
-		}
-		return b
-	}
-	for i, c := range b {
-		if c == 0 {
-			return b[:i]
-		}
-	}
-	return b
+	return present, ""
 }
 
 // be16 and be32 read attribute integers, which the kernel sends in network

@@ -68,6 +68,7 @@ grep -E '^Benchmark' "$log.bench" || true
 echo "== fuzzing (bounded)"
 fuzz() { go test -run '^$' -fuzz "^$1\$" -fuzztime "${FUZZTIME:-20s}" -fuzzminimizetime 5s "$2" >"$log.fuzz" 2>&1 || { cat "$log.fuzz" >&2; exit 1; }; echo "fuzz $1: ok"; }
 fuzz FuzzParseDatagram ./nflog
+fuzz FuzzKernelOrder ./nflog
 fuzz FuzzEncoder ./capture
 fuzz FuzzWriter ./pcapng
 fuzz FuzzValidPrefix ./pcapng
