@@ -26,7 +26,7 @@ type interfaceNamer interface {
 // The per-group sequence number is not repeated here: it is the block's
 // epb_packetid (Wireshark's frame.packet_id). A flood's comments are then
 // the same text packet after packet, which the encoder copies instead of
-// formatting, and 12 bytes shorter.
+// formatting, and shorter by the " seq=N" they held.
 func appendComment(b []byte, ev *nflog.Event, names interfaceNamer, withPrefix bool) []byte {
 	return appendCommentTail(appendCommentHead(b, ev, names), ev, withPrefix)
 }

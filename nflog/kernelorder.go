@@ -14,7 +14,9 @@ import (
 //
 // It is the general walk (parseAttrs) written out straight for that order:
 // a test of the type and the size the kernel uses per step, instead of a
-// jump table, took parsing from 37 to 23 ns per message here. It takes an
+// jump table, took the loopback flood's message from 36-45 to 24-30 ns here.
+// The steps repeat one shape on purpose: a loop over a table of them would
+// be the jump table again. It takes an
 // attribute only when it is well formed and exactly as parseAttrs would
 // fill it; at anything else (another type, a size it does not expect, a
 // value out of range) it stops, and parseAttrs goes on from there, finding
