@@ -193,8 +193,9 @@ func (l *liveOutput) disconnect(err error) {
 	}
 }
 
-func (l *liveOutput) tick() error      { return nil }
-func (l *liveOutput) rotateNow() error { return nil }
+func (l *liveOutput) tick() error         { return nil }
+func (l *liveOutput) nextTick() time.Time { return time.Time{} }
+func (l *liveOutput) rotateNow() error    { return nil }
 
 // close ends the live stream with its statistics blocks, giving the reader
 // liveCloseGrace to take them. The live view never fails the capture: its

