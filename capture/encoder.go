@@ -78,14 +78,9 @@ func (e *encoder) write(ev *nflog.Event) error {
 	if lt == pcapng.LinkTypeRaw && !rawCarries(ev) {
 		lt = pcapng.LinkTypeLinuxSLL2 // ARP, bridge, netdev, metadata only
 	}
-	id, overflowed := e.lastID, false
-	if id < 0 || ev.Group != e.lastGroup || lt != e.lastLT || string(ev.Prefix) != string(e.lastPrefix) {
-		// Not the previous packet's interface (iface checks that too, but
-		// a flow's packets are spared the call).
-		var err error
-		if id, overflowed, err = e.iface(ev, lt); err != nil {
-			return err
-		}
+	id, overflowed, err := e.iface(ev, lt)
+	if err != nil {
+		return err
 	}
 	p := &e.pkt
 	p.Interface = id
@@ -160,6 +155,11 @@ func (e *encoder) iface(ev *nflog.Event, lt pcapng.LinkType) (int, bool, error) 
 	if e.lastID >= 0 && ev.Group == e.lastGroup && lt == e.lastLT && bytes.Equal(ev.Prefix, e.lastPrefix) {
 		return e.lastID, false, nil
 	}
+	return e.lookupIface(ev, lt)
+}
+
+// lookupIface is iface for a packet not on the previous packet's interface.
+func (e *encoder) lookupIface(ev *nflog.Event, lt pcapng.LinkType) (int, bool, error) {
 	e.key = binary.BigEndian.AppendUint16(e.key[:0], ev.Group)
 	e.key = binary.BigEndian.AppendUint16(e.key, uint16(lt))
 	e.key = append(e.key, ev.Prefix...)
